@@ -1,0 +1,108 @@
+import { parseArgs } from 'node:util';
+import { createCore } from './core/index.js';
+import { loadOrCreateToken, startServer } from './core/server/index.js';
+import { defaultDataDir, packageVersion, rendererDir, resourcesDir } from './paths.js';
+
+const HELP = `Nexus Ops ${packageVersion()}: the operator console for the PC that runs your bots.
+
+Usage: nexus-ops <command> [options]
+
+Commands:
+  serve              Start headless mode: monitoring core + web dashboard on 127.0.0.1.
+  --help             Show this help.
+
+Options (serve):
+  --port <n>         Port on 127.0.0.1 (env NEXUS_OPS_PORT; default from config, 17380). 0 = any free port.
+  --data-dir <dir>   Data directory (env NEXUS_OPS_DATA_DIR; default ${defaultDataDir()}).
+  --config <file>    Config file (env NEXUS_OPS_CONFIG; default <data-dir>/config.yaml).
+
+Environment:
+  NEXUS_OPS_TOKEN    API token for headless mode. When unset, one is generated and kept in
+                     <data-dir>/api-token (owner-only); the printed dashboard URL carries it.
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      config: { type: 'string' },
+    },
+  });
+  const command = positionals[0];
+  if (values.help || !command || command === 'help') {
+    process.stdout.write(HELP);
+    return command || values.help ? 0 : 1;
+  }
+  if (command === 'serve') return serve(values);
+  process.stderr.write(`nexus-ops: unknown command "${command}". Run nexus-ops --help.\n`);
+  return 2;
+}
+
+async function serve(values: { port?: string; 'data-dir'?: string; config?: string }): Promise<number> {
+  const env = process.env;
+  const dataDir = values['data-dir'] ?? env.NEXUS_OPS_DATA_DIR ?? defaultDataDir();
+  const version = packageVersion();
+  const core = createCore({
+    dataDir,
+    configFile: values.config ?? env.NEXUS_OPS_CONFIG,
+    resourcesDir: resourcesDir(),
+    mode: 'headless',
+    version,
+  });
+  const portText = values.port ?? env.NEXUS_OPS_PORT;
+  const port = portText !== undefined ? Number(portText) : core.config.current().server.port;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(
+      `nexus-ops: port "${portText}" is not a number between 0 and 65535 (--port or NEXUS_OPS_PORT)\n`,
+    );
+    await core.close();
+    return 2;
+  }
+  const { token, source, file } = loadOrCreateToken(dataDir, env.NEXUS_OPS_TOKEN);
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({
+      dispatcher: core.dispatcher,
+      events: core.events,
+      token,
+      port,
+      staticDir: rendererDir(),
+      version,
+    });
+  } catch (err) {
+    process.stderr.write(`nexus-ops: ${err instanceof Error ? err.message : String(err)}\n`);
+    await core.close();
+    return 1;
+  }
+  core.start();
+  const tokenNote =
+    source === 'env'
+      ? 'token from NEXUS_OPS_TOKEN'
+      : `token kept in ${file}${source === 'new' ? ' (new)' : ''}`;
+  process.stdout.write(
+    `Nexus Ops ${version} headless mode (data: ${dataDir}; config: ${core.config.file}; ${tokenNote})\n` +
+      `Dashboard: ${server.loginUrl}\n`,
+  );
+  const shutdown = async () => {
+    await server.close();
+    await core.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  return new Promise<number>(() => {});
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`nexus-ops: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

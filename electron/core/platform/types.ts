@@ -1,0 +1,100 @@
+/**
+ * Platform ports: everything that differs between Windows (the product's target) and Linux (where we
+ * test). Each port has a Linux implementation tested for real and a Windows implementation tested
+ * against recorded command output and exact argument lists. No implementation may spawn a process per
+ * sampling cycle.
+ */
+
+export type ProcessState =
+  | 'running'
+  | 'sleeping'
+  | 'disk-sleep' // Linux D state
+  | 'zombie' // Linux Z state
+  | 'stopped'
+  | 'not-responding' // Windows: a top-level window that IsHungAppWindow reports
+  | 'unknown';
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  /** Executable base name as the OS reports it, e.g. "python3", "chrome.exe". */
+  name: string;
+  /** Full command line, raw (never shown to a user without masking). Empty when unreadable. */
+  cmdline: string;
+  /** Process creation time, epoch ms. With pid it identifies a process across PID reuse. */
+  startTime: number;
+  state: ProcessState;
+  /** Cumulative user + kernel CPU time, ms. CPU % is derived from two snapshots. */
+  cpuTimeMs: number;
+  /** Resident set size / working set, bytes. */
+  rssBytes: number;
+}
+
+export interface ProcessSource {
+  /** One snapshot of every process visible to us. Cheap: no child process per call. */
+  list(): Promise<ProcessInfo[]>;
+}
+
+export type StopMode = 'graceful' | 'force';
+
+export interface ProcessTarget {
+  pid: number;
+  startTime: number;
+}
+
+export interface SignalOutcome {
+  pid: number;
+  /** 'sent': the request was delivered; 'gone': already exited or PID reused; 'denied': access denied. */
+  result: 'sent' | 'gone' | 'denied' | 'error';
+  detail?: string;
+}
+
+export interface ProcessKiller {
+  /**
+   * Asks each target to stop. graceful: SIGINT then SIGTERM on POSIX; on Windows a console Ctrl+C where
+   * possible, else taskkill without /F. force: SIGKILL / taskkill /F. Targets whose startTime no longer
+   * matches the live process (PID reuse) are reported 'gone' and never touched.
+   */
+  stop(targets: ProcessTarget[], mode: StopMode): Promise<SignalOutcome[]>;
+}
+
+export interface DiskSpace {
+  /** Mount point or drive, e.g. "/" or "C:". */
+  mount: string;
+  totalBytes: number;
+  freeBytes: number;
+}
+
+export interface IoCounters {
+  /** Cumulative counters; rates are derived from two readings. */
+  disks: { device: string; readBytes: number; writeBytes: number; reads: number; writes: number }[];
+  nets: { iface: string; rxBytes: number; txBytes: number }[];
+  /** Epoch ms when read. */
+  at: number;
+}
+
+export interface MemoryInfo {
+  totalBytes: number;
+  availableBytes: number;
+  swapTotalBytes: number;
+  swapFreeBytes: number;
+}
+
+/** External schedulers that relaunch bots (Windows Task Scheduler). */
+export interface TaskSchedulerPort {
+  /** Returns true when the task existed and was enabled before the call (so resume re-enables it). */
+  disable(taskName: string): Promise<{ wasEnabled: boolean }>;
+  enable(taskName: string): Promise<void>;
+}
+
+export interface Platform {
+  kind: 'linux' | 'windows' | 'other';
+  processes: ProcessSource;
+  killer: ProcessKiller;
+  memory(): Promise<MemoryInfo>;
+  disks(): Promise<DiskSpace[]>;
+  io(): Promise<IoCounters>;
+  taskScheduler: TaskSchedulerPort;
+  /** Releases long-lived resources (e.g. a typeperf child on Windows). */
+  close(): Promise<void>;
+}

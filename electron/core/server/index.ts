@@ -1,0 +1,193 @@
+export { loadOrCreateToken } from './token.js';
+
+import { timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
+import { streamSSE } from 'hono/streaming';
+import type { ApiEvent } from '../../../shared/api/index.js';
+import type { Dispatcher, EventBus } from '../api/index.js';
+
+export const TOKEN_COOKIE = 'nexus_ops_token';
+
+/** The page's Content-Security-Policy: nothing but our own origin; no inline script, no eval. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export interface ServerOptions {
+  dispatcher: Dispatcher;
+  events: EventBus;
+  token: string;
+  port: number;
+  /** Built renderer (index.html and assets). */
+  staticDir: string;
+  version: string;
+}
+
+export interface RunningServer {
+  port: number;
+  url: string;
+  /** URL that carries the token once; the page then keeps it in an HttpOnly cookie. */
+  loginUrl: string;
+  close(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function createApp(opts: Omit<ServerOptions, 'port'>, allowedHosts: () => Set<string>) {
+  const app = new Hono();
+
+  // DNS-rebinding guard: a page on another name that resolves to 127.0.0.1 is refused.
+  app.use('*', async (c, next) => {
+    const host = (c.req.header('host') ?? '').toLowerCase();
+    if (!allowedHosts().has(host)) return c.text('Host not allowed', 421);
+    await next();
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('Referrer-Policy', 'no-referrer');
+    c.header('Cross-Origin-Resource-Policy', 'same-origin');
+  });
+
+  app.get('/api/health', (c) => c.json({ ok: true, version: opts.version }));
+
+  app.use('/api/*', async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const bearer = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    const presented = bearer || getCookie(c, TOKEN_COOKIE) || '';
+    if (!presented || !sameSecret(presented, opts.token)) {
+      return c.json({ ok: false, error: { code: 'unauthorized', message: 'missing or wrong token' } }, 401);
+    }
+    await next();
+  });
+
+  app.post('/api/call/:method', async (c) => {
+    if (!(c.req.header('content-type') ?? '').startsWith('application/json')) {
+      return c.json(
+        {
+          ok: false,
+          error: { code: 'invalid_input', message: 'send JSON (Content-Type: application/json)' },
+        },
+        415,
+      );
+    }
+    let input: unknown;
+    try {
+      input = await c.req.json();
+    } catch {
+      return c.json({ ok: false, error: { code: 'invalid_input', message: 'body is not valid JSON' } }, 400);
+    }
+    const result = await opts.dispatcher.call(c.req.param('method'), input);
+    const status = result.ok
+      ? 200
+      : result.error.code === 'unknown_method'
+        ? 404
+        : result.error.code === 'invalid_input'
+          ? 400
+          : 200;
+    return c.json(result, status);
+  });
+
+  app.get('/api/events', (c) =>
+    streamSSE(c, async (stream) => {
+      const queue: ApiEvent[] = [];
+      let wake: (() => void) | undefined;
+      const unsubscribe = opts.events.subscribe((event) => {
+        // A client that stops reading must not grow our memory without bound.
+        if (queue.length > 1000) queue.shift();
+        queue.push(event);
+        wake?.();
+      });
+      let closed = false;
+      stream.onAbort(() => {
+        closed = true;
+        unsubscribe();
+        wake?.();
+      });
+      await stream.writeSSE({ event: 'hello', data: '{}' });
+      while (!closed) {
+        const next = queue.shift();
+        if (next) {
+          await stream.writeSSE({ event: 'message', data: JSON.stringify(next) });
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 15_000).unref();
+        });
+        wake = undefined;
+        if (queue.length === 0 && !closed) await stream.writeSSE({ event: 'ping', data: '{}' });
+      }
+    }),
+  );
+
+  // The login link carries the token once; it becomes an HttpOnly, SameSite=Strict cookie.
+  app.get('/', async (c, next) => {
+    const token = c.req.query('token');
+    if (token !== undefined) {
+      if (!sameSecret(token, opts.token)) return c.text('Wrong token', 401);
+      setCookie(c, TOKEN_COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/' });
+      return c.redirect('/', 302);
+    }
+    await next();
+  });
+
+  app.use('*', async (c, next) => {
+    await next();
+    if ((c.res.headers.get('content-type') ?? '').startsWith('text/html')) {
+      c.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+      c.header('X-Frame-Options', 'DENY');
+    }
+  });
+  app.use('*', serveStatic({ root: opts.staticDir }));
+  app.get('*', serveStatic({ root: opts.staticDir, path: 'index.html' }));
+  return app;
+}
+
+/** Headless mode's HTTP server: 127.0.0.1 only, token required for the API. */
+export function startServer(opts: ServerOptions): Promise<RunningServer> {
+  let hosts = new Set<string>();
+  const app = createApp(opts, () => hosts);
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port: opts.port, hostname: HOST }, (info: AddressInfo) => {
+      const port = info.port;
+      hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+      const url = `http://${HOST}:${port}/`;
+      resolve({
+        port,
+        url,
+        loginUrl: `${url}?token=${encodeURIComponent(opts.token)}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          }),
+      });
+    });
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') {
+        reject(
+          new Error(
+            `port ${opts.port} on 127.0.0.1 is already in use: another Nexus Ops may be running; set NEXUS_OPS_PORT or --port to another port`,
+          ),
+        );
+      } else reject(err);
+    });
+  });
+}

@@ -1,0 +1,159 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { extname, join, normalize } from 'node:path';
+import { app, BrowserWindow, ipcMain, protocol, shell } from 'electron';
+import { type Core, createCore } from './core/index.js';
+import { CONTENT_SECURITY_POLICY } from './core/server/index.js';
+import { createDesktop } from './desktop.js';
+import { appRoot, packageVersion, rendererDir, resourcesDir } from './paths.js';
+
+const APP_ORIGIN = 'app://nexus';
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+protocol.registerSchemesAsPrivileged([{ scheme: 'app', privileges: { standard: true, secure: true } }]);
+
+/** better-sqlite3 built for Electron's ABI (npm run native:electron), kept apart from the Node test binary. */
+function electronNativeBinding(): string | undefined {
+  const candidates = [
+    join(process.resourcesPath ?? '', 'native', 'better_sqlite3.node'),
+    join(appRoot(), '.native', 'electron', 'better_sqlite3.node'),
+  ];
+  return candidates.find((p) => existsSync(p));
+}
+
+let core: Core | undefined;
+let window: BrowserWindow | undefined;
+let quitting = false;
+
+function isTrustedSender(url: string): boolean {
+  return url.startsWith(`${APP_ORIGIN}/`);
+}
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1280,
+    height: 820,
+    minWidth: 900,
+    minHeight: 600,
+    title: 'Nexus Ops',
+    backgroundColor: '#0f141a',
+    show: false,
+    webPreferences: {
+      preload: join(__dirname, 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: false,
+    },
+  });
+  win.once('ready-to-show', () => win.show());
+  win.webContents.on('will-navigate', (event, url) => {
+    if (!isTrustedSender(url)) event.preventDefault();
+  });
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    try {
+      const parsed = new URL(url);
+      if (parsed.protocol === 'https:' || parsed.protocol === 'http:')
+        void shell.openExternal(parsed.toString());
+    } catch {
+      // not a URL: ignore
+    }
+    return { action: 'deny' };
+  });
+  win.on('close', (event) => {
+    // Closing the window keeps monitoring in the tray; Quit in the tray menu ends the app.
+    if (!quitting) {
+      event.preventDefault();
+      win.hide();
+    }
+  });
+  void win.loadURL(`${APP_ORIGIN}/index.html`);
+  return win;
+}
+
+function showWindow(): void {
+  if (!window || window.isDestroyed()) window = createWindow();
+  window.show();
+  window.focus();
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', showWindow);
+  app.on('web-contents-created', (_e, contents) => {
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+  });
+
+  app.whenReady().then(() => {
+    const root = rendererDir();
+    protocol.handle('app', (request) => {
+      const { pathname } = new URL(request.url);
+      const file = normalize(join(root, decodeURIComponent(pathname)));
+      if (!file.startsWith(root) || !existsSync(file)) return new Response('not found', { status: 404 });
+      return new Response(readFileSync(file), {
+        headers: {
+          'content-type': MIME[extname(file)] ?? 'application/octet-stream',
+          'content-security-policy': CONTENT_SECURITY_POLICY,
+        },
+      });
+    });
+
+    const resources = resourcesDir();
+    const desktop = createDesktop(
+      resources,
+      {
+        open: showWindow,
+        quit: () => {
+          quitting = true;
+          app.quit();
+        },
+        labels: { open: '開く / Open', quit: '終了 / Quit' },
+      },
+      () => window,
+    );
+
+    core = createCore({
+      dataDir: process.env.NEXUS_OPS_DATA_DIR ?? app.getPath('userData'),
+      configFile: process.env.NEXUS_OPS_CONFIG,
+      resourcesDir: resources,
+      mode: 'desktop',
+      version: packageVersion(),
+      desktop: desktop.port,
+      nativeBinding: electronNativeBinding(),
+    });
+
+    ipcMain.handle('nexus:call', (event, method: unknown, input: unknown) => {
+      if (!event.senderFrame || !isTrustedSender(event.senderFrame.url)) {
+        return { ok: false, error: { code: 'unauthorized', message: 'untrusted sender' } };
+      }
+      if (typeof method !== 'string') {
+        return { ok: false, error: { code: 'invalid_input', message: 'method must be a string' } };
+      }
+      return core!.dispatcher.call(method, input);
+    });
+    core.events.subscribe((event) => {
+      if (window && !window.isDestroyed()) window.webContents.send('nexus:event', event);
+    });
+    core.start();
+    showWindow();
+  });
+
+  app.on('before-quit', () => {
+    quitting = true;
+  });
+  app.on('will-quit', () => {
+    void core?.close();
+  });
+  app.on('window-all-closed', () => {
+    // Stay in the tray.
+  });
+}

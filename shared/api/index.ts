@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import type { MethodSpec } from './contract.js';
+import { samplesEventSchema, statusEventSchema, systemMethods } from './system.js';
+
+export * from './contract.js';
+export * from './system.js';
+
+/** Every method of the API, `domain.verb` → input and output schemas. */
+export const apiMethods = {
+  ...systemMethods,
+} satisfies Record<string, MethodSpec>;
+
+export type ApiMethods = typeof apiMethods;
+export type MethodName = keyof ApiMethods;
+export type MethodInput<M extends MethodName> = z.input<ApiMethods[M]['input']>;
+export type MethodParsedInput<M extends MethodName> = z.output<ApiMethods[M]['input']>;
+export type MethodOutput<M extends MethodName> = z.output<ApiMethods[M]['output']>;
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.hasOwn(apiMethods, name);
+}
+
+/** The push channel: everything core announces to every open UI. */
+export const apiEventSchema = z.discriminatedUnion('type', [samplesEventSchema, statusEventSchema]);
+export type ApiEvent = z.infer<typeof apiEventSchema>;

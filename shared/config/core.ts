@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+export const DEFAULT_PORT = 17380;
+
+export const serverConfigSchema = z.strictObject({
+  /** Headless mode listens on 127.0.0.1 only; NEXUS_OPS_PORT or --port override this. */
+  port: z.number().int().min(1).max(65535).default(DEFAULT_PORT),
+});
+
+export const monitorConfigSchema = z.strictObject({
+  /** Live sampling cadence for the dashboard (the documents' tiers are 30 s / 1 min / 5 min). */
+  liveIntervalSeconds: z.number().min(1).max(300).default(5),
+  /** Mounts or drives to watch ("/", "C:"); empty means every fixed disk. */
+  disks: z.array(z.string().min(1)).default([]),
+});
+
+export const uiConfigSchema = z.strictObject({
+  locale: z.enum(['ja', 'en']).default('ja'),
+});
+
+export const botsConfigSchema = z.strictObject({
+  /** Root folders of the bots (e.g. C:\bots\TwitterBot_Nexus_02). Used to recognise bot Chrome profiles. */
+  folders: z.array(z.string().min(1)).default([]),
+});

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { botsConfigSchema, monitorConfigSchema, serverConfigSchema, uiConfigSchema } from './core.js';
+
+export { DEFAULT_PORT } from './core.js';
+
+/**
+ * The whole config file. Unknown top-level keys are errors (a typo such as `monitr:` must not be
+ * silently ignored); each section fills its own defaults.
+ */
+export const configSchema = z.strictObject({
+  server: serverConfigSchema.prefault({}),
+  monitor: monitorConfigSchema.prefault({}),
+  ui: uiConfigSchema.prefault({}),
+  bots: botsConfigSchema.prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** A problem found in a config file, with its place. */
+export const configIssueSchema = z.object({
+  file: z.string(),
+  line: z.number().int().optional(),
+  col: z.number().int().optional(),
+  path: z.string().optional(),
+  message: z.string(),
+});
+export type ConfigIssue = z.infer<typeof configIssueSchema>;
+
+export function formatConfigIssue(issue: ConfigIssue): string {
+  const where = issue.line ? `${issue.file}:${issue.line}:${issue.col ?? 1}` : issue.file;
+  return `${where}: ${issue.path ? `${issue.path}: ` : ''}${issue.message}`;
+}
