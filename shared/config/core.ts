@@ -7,13 +7,6 @@ export const serverConfigSchema = z.strictObject({
   port: z.number().int().min(1).max(65535).default(DEFAULT_PORT),
 });
 
-export const monitorConfigSchema = z.strictObject({
-  /** Live sampling cadence for the dashboard (the documents' tiers are 30 s / 1 min / 5 min). */
-  liveIntervalSeconds: z.number().min(1).max(300).default(5),
-  /** Mounts or drives to watch ("/", "C:"); empty means every fixed disk. */
-  disks: z.array(z.string().min(1)).default([]),
-});
-
 export const uiConfigSchema = z.strictObject({
   locale: z.enum(['ja', 'en']).default('ja'),
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { botsConfigSchema, monitorConfigSchema, serverConfigSchema, uiConfigSchema } from './core.js';
+import { botsConfigSchema, serverConfigSchema, uiConfigSchema } from './core.js';
+import { monitorConfigSchema } from './monitor.js';
 
 export { DEFAULT_PORT } from './core.js';
 
