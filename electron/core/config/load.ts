@@ -5,7 +5,7 @@ import { type Config, type ConfigIssue, configSchema } from '../../../shared/con
 
 export type YamlPath = readonly (string | number)[];
 /** Turns a path inside the config into its line and column (1-based), for messages that name the place. */
-export type Locate = (path: YamlPath) => { line: number; col: number } | undefined;
+export type Locate = (path: YamlPath, opts?: { key?: boolean }) => { line: number; col: number } | undefined;
 
 export type ConfigLoad =
   | { ok: true; config: Config; raw: unknown; locate: Locate; file: string }
@@ -29,7 +29,7 @@ export function loadConfigFile(file: string): ConfigLoad {
 
 export function parseConfigText(text: string, file: string): ConfigLoad {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return {
       ok: false,
@@ -45,8 +45,8 @@ export function parseConfigText(text: string, file: string): ConfigLoad {
     };
   }
   const raw: unknown = doc.toJS() ?? {};
-  const locate: Locate = (path) => {
-    const node = nearestNode(doc.contents as Node | null, path);
+  const locate: Locate = (path, opts) => {
+    const node = nearestNode(doc.contents as Node | null, path, opts?.key ?? false);
     const offset = node?.range?.[0];
     if (offset === undefined) return undefined;
     const pos = lineCounter.linePos(offset);
@@ -65,7 +65,7 @@ function zodIssues(error: z.ZodError, file: string, locate: Locate): ConfigIssue
     // An unknown key is reported on its parent; point at the key itself.
     const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
     const target = keys.length > 0 ? [...path, keys[0] as string] : path;
-    const pos = locate(target);
+    const pos = locate(target, { key: keys.length > 0 });
     return {
       file,
       ...(pos ? { line: pos.line, col: pos.col } : {}),
@@ -76,15 +76,16 @@ function zodIssues(error: z.ZodError, file: string, locate: Locate): ConfigIssue
 }
 
 /** The node at path, or the deepest existing ancestor (a missing key is reported where its parent is). */
-function nearestNode(root: Node | null, path: YamlPath): Node | undefined {
+function nearestNode(root: Node | null, path: YamlPath, preferKey: boolean): Node | undefined {
   let node: Node | null | undefined = root;
   let found: Node | undefined = root ?? undefined;
-  for (const segment of path) {
+  for (const [index, segment] of path.entries()) {
     if (isMap(node)) {
       const items: { key: unknown; value: unknown }[] = node.items;
       const pair = items.find((p) => isScalar(p.key) && p.key.value === segment);
       if (!pair) return found;
-      const next: Node = (pair.value as Node | null) ?? (pair.key as Node);
+      const last = index === path.length - 1;
+      const next: Node = last && preferKey ? (pair.key as Node) : ((pair.value as Node | null) ?? (pair.key as Node));
       node = next;
       found = next;
     } else if (isSeq(node) && typeof segment === 'number') {

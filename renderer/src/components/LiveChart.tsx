@@ -52,6 +52,9 @@ export function LiveChart({
     return [...byTs.values()].sort((a, b) => (a.ts ?? 0) - (b.ts ?? 0));
   }, [points, series]);
 
+  const span = rows.length > 1 ? (rows.at(-1)?.ts ?? 0) - (rows[0]?.ts ?? 0) : 0;
+  const tickWithSeconds = span < 10 * 60 * 1000;
+
   return (
     <div className="chart" data-testid="live-chart" data-points={rows.length}>
       <ResponsiveContainer width="100%" height={260}>
@@ -62,7 +65,7 @@ export function LiveChart({
             type="number"
             scale="time"
             domain={['dataMin', 'dataMax']}
-            tickFormatter={(v: number) => formatTime(v, false)}
+            tickFormatter={(v: number) => formatTime(v, tickWithSeconds)}
             stroke="var(--muted)"
             fontSize={12}
           />
