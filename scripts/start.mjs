@@ -11,7 +11,7 @@ if (build.status !== 0) process.exit(build.status ?? 1);
 function electronBinary() {
   if (process.env.NEXUS_OPS_HEADLESS === '1') return { reason: 'NEXUS_OPS_HEADLESS=1' };
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
-    return { reason: 'no desktop session (DISPLAY is not set)' };
+    return { reason: 'no desktop session: DISPLAY is not set' };
   }
   // electron >= 42 fetches its runtime on first use; a machine that cannot download it lands here.
   const probe = spawnSync(node, ['-e', 'process.stdout.write(require("electron"))'], {
