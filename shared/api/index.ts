@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { MethodSpec } from './contract.js';
-import { samplesEventSchema, statusEventSchema, systemMethods } from './system.js';
+import { notifyEventSchema, samplesEventSchema, statusEventSchema, systemMethods } from './system.js';
 
 export * from './contract.js';
 export * from './system.js';
@@ -21,5 +21,5 @@ export function isMethodName(name: string): name is MethodName {
 }
 
 /** The push channel: everything core announces to every open UI. */
-export const apiEventSchema = z.discriminatedUnion('type', [samplesEventSchema, statusEventSchema]);
+export const apiEventSchema = z.discriminatedUnion('type', [samplesEventSchema, statusEventSchema, notifyEventSchema]);
 export type ApiEvent = z.infer<typeof apiEventSchema>;

@@ -78,3 +78,11 @@ export const statusEventSchema = z.object({
   type: z.literal('status'),
   status: appStatusSchema,
 });
+
+/** A desktop notification; in headless mode the page shows it as a toast and a browser notification. */
+export const notifyEventSchema = z.object({
+  type: z.literal('notify'),
+  title: z.string(),
+  body: z.string(),
+  severity: z.enum(['critical', 'warning', 'info']),
+});
