@@ -2,7 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 import { app, BrowserWindow, ipcMain, protocol, shell } from 'electron';
 import { type Core, createCore } from './core/index.js';
-import { CONTENT_SECURITY_POLICY } from './core/server/index.js';
+import {
+  CONTENT_SECURITY_POLICY,
+  loadOrCreateToken,
+  type RunningServer,
+  startServer,
+} from './core/server/index.js';
 import { createDesktop } from './desktop.js';
 import { appRoot, packageVersion, rendererDir, resourcesDir } from './paths.js';
 
@@ -29,6 +34,7 @@ function electronNativeBinding(): string | undefined {
 }
 
 let core: Core | undefined;
+let server: RunningServer | undefined;
 let window: BrowserWindow | undefined;
 let quitting = false;
 
@@ -145,12 +151,33 @@ if (!app.requestSingleInstanceLock()) {
     });
     core.start();
     showWindow();
+
+    // The same local API as headless mode, so `nexus-ops stop` and a second screen reach this app.
+    const dataDir = process.env.NEXUS_OPS_DATA_DIR ?? app.getPath('userData');
+    const port = Number(process.env.NEXUS_OPS_PORT ?? core.config.current().server.port);
+    startServer({
+      dispatcher: core.dispatcher,
+      events: core.events,
+      token: loadOrCreateToken(dataDir, process.env.NEXUS_OPS_TOKEN).token,
+      port,
+      staticDir: rendererDir(),
+      version: packageVersion(),
+    }).then(
+      (running) => {
+        server = running;
+      },
+      (err: unknown) =>
+        console.error(
+          `[nexus-ops] local API not started: ${err instanceof Error ? err.message : String(err)}`,
+        ),
+    );
   });
 
   app.on('before-quit', () => {
     quitting = true;
   });
   app.on('will-quit', () => {
+    void server?.close();
     void core?.close();
   });
   app.on('window-all-closed', () => {

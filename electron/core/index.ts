@@ -59,10 +59,14 @@ export interface Core {
 export function createCore(options: CoreOptions): Core {
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? consoleLogger;
-  const desktop = options.desktop ?? noDesktop;
   mkdirSync(options.dataDir, { recursive: true });
 
   const events = createEventBus();
+  // Headless mode has no tray: notifications go to the open pages as toasts.
+  const desktop: DesktopPort = options.desktop ?? {
+    ...noDesktop,
+    notify: (n) => events.emit({ type: 'notify', ...n }),
+  };
   const defaults: Config = configSchema.parse({});
   const configFile = resolveConfigFile({
     explicit: options.configFile,

@@ -46,7 +46,9 @@ describe('dashboard in Chromium against headless mode', () => {
       seen.add(v);
     }
     expect(seen.size).toBeGreaterThanOrEqual(3);
-    await expect.poll(() => page.getByTestId('live-chart').getAttribute('data-points').then(Number)).toBeGreaterThan(2);
+    await expect
+      .poll(() => page.getByTestId('live-chart').getAttribute('data-points').then(Number))
+      .toBeGreaterThan(2);
     await expect.poll(async () => (await page.getByTestId('health').innerText()).length).toBeGreaterThan(0);
     expect(await page.getByTestId('nav-overview').innerText()).toBe('概要');
     await page.screenshot({ path: join(screenshotDir, 'overview-ja.png'), fullPage: true });

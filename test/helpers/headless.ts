@@ -17,7 +17,10 @@ export interface Headless {
   child: ChildProcess;
   output(): string;
   /** Calls an API method over HTTP with the token; returns the parsed Result body. */
-  call<T = unknown>(method: string, input?: unknown): Promise<{ ok: boolean; value?: T; error?: { code: string; message: string } }>;
+  call<T = unknown>(
+    method: string,
+    input?: unknown,
+  ): Promise<{ ok: boolean; value?: T; error?: { code: string; message: string } }>;
   close(): Promise<void>;
 }
 
@@ -29,14 +32,22 @@ export function makeTempDir(prefix = 'nexus-ops-test-'): string {
  * Starts headless mode as a real child process on a free port, with its own temporary data directory
  * and config (the same environment variables the app uses), and waits for the dashboard URL.
  */
-export async function startHeadless(opts: { config?: string; env?: NodeJS.ProcessEnv; dataDir?: string } = {}): Promise<Headless> {
+export async function startHeadless(
+  opts: { config?: string; env?: NodeJS.ProcessEnv; dataDir?: string } = {},
+): Promise<Headless> {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run npm run build first`);
   const dataDir = opts.dataDir ?? makeTempDir();
   const configFile = join(dataDir, 'config.yaml');
   writeFileSync(configFile, opts.config ?? 'monitor:\n  liveIntervalSeconds: 1\n');
   const token = randomBytes(16).toString('hex');
   const child = spawn(process.execPath, [cliPath, 'serve', '--port', '0'], {
-    env: { ...process.env, NEXUS_OPS_DATA_DIR: dataDir, NEXUS_OPS_CONFIG: configFile, NEXUS_OPS_TOKEN: token, ...opts.env },
+    env: {
+      ...process.env,
+      NEXUS_OPS_DATA_DIR: dataDir,
+      NEXUS_OPS_CONFIG: configFile,
+      NEXUS_OPS_TOKEN: token,
+      ...opts.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -10,7 +10,11 @@ afterAll(async () => {
   await app?.close();
 });
 
-function rawGet(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+function rawGet(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
       let body = '';
@@ -54,7 +58,10 @@ describe('headless mode', () => {
   it('refuses a foreign Host header (DNS rebinding guard), even with the token', async () => {
     const res = await rawGet(app.port, '/api/health', { host: 'attacker.example:80' });
     expect(res.status).toBe(421);
-    const withToken = await rawGet(app.port, '/', { host: `evil.test:${app.port}`, authorization: `Bearer ${app.token}` });
+    const withToken = await rawGet(app.port, '/', {
+      host: `evil.test:${app.port}`,
+      authorization: `Bearer ${app.token}`,
+    });
     expect(withToken.status).toBe(421);
     const ok = await rawGet(app.port, '/api/health', { host: `localhost:${app.port}` });
     expect(ok.status).toBe(200);
@@ -68,7 +75,12 @@ describe('headless mode', () => {
   });
 
   it('returns a current snapshot with real numbers', async () => {
-    let snapshot: { cpuPct: number; memUsedPct: number; memTotalBytes: number; disks: { mount: string; freePct: number }[] } | null = null;
+    let snapshot: {
+      cpuPct: number;
+      memUsedPct: number;
+      memTotalBytes: number;
+      disks: { mount: string; freePct: number }[];
+    } | null = null;
     for (let i = 0; i < 50 && !snapshot; i++) {
       const r = await app.call<typeof snapshot>('system.snapshot');
       snapshot = r.value ?? null;
@@ -138,7 +150,9 @@ describe('headless mode with a broken config', () => {
   it('starts on defaults and reports the file, line and problem', async () => {
     const broken = await startHeadless({ config: 'monitor:\n  liveIntervalSeconds: often\n' });
     try {
-      const status = await broken.call<{ configIssues: { file: string; line: number; message: string }[] }>('app.status');
+      const status = await broken.call<{ configIssues: { file: string; line: number; message: string }[] }>(
+        'app.status',
+      );
       expect(status.value!.configIssues[0]).toMatchObject({ file: broken.configFile, line: 2 });
       expect(broken.output()).toMatch(/config\.yaml:2:\d+/);
     } finally {

@@ -43,12 +43,22 @@ describe('config validation', () => {
   });
 
   it('reports a wrong type at the line of the value', () => {
-    const result = parseConfigText('server:\n  port: 17380\nmonitor:\n  liveIntervalSeconds: fast\n', 'c.yaml');
+    const result = parseConfigText(
+      'server:\n  port: 17380\nmonitor:\n  liveIntervalSeconds: fast\n',
+      'c.yaml',
+    );
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.issues).toHaveLength(1);
-    expect(result.issues[0]).toMatchObject({ file: 'c.yaml', line: 4, col: 24, path: 'monitor.liveIntervalSeconds' });
-    expect(formatConfigIssue(result.issues[0]!)).toMatch(/^c\.yaml:4:24: monitor\.liveIntervalSeconds: .*number/i);
+    expect(result.issues[0]).toMatchObject({
+      file: 'c.yaml',
+      line: 4,
+      col: 24,
+      path: 'monitor.liveIntervalSeconds',
+    });
+    expect(formatConfigIssue(result.issues[0]!)).toMatch(
+      /^c\.yaml:4:24: monitor\.liveIntervalSeconds: .*number/i,
+    );
   });
 
   it('reports an out-of-range value', () => {

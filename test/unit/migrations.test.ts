@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../electron/core/clock/index.js';
-import { migrate, migrations, NewerDatabaseError, openStore, StoreOpenError } from '../../electron/core/store/index.js';
+import {
+  migrate,
+  migrations,
+  NewerDatabaseError,
+  openStore,
+  StoreOpenError,
+} from '../../electron/core/store/index.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -69,7 +75,9 @@ describe('migrations', () => {
     ];
     expect(() => migrate(db, broken, ':memory:')).toThrow('boom');
     expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
-    expect(db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'half_done'").get()).toEqual({ n: 0 });
+    expect(db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'half_done'").get()).toEqual({
+      n: 0,
+    });
   });
 });
 
@@ -105,7 +113,9 @@ describe('store faults', () => {
       const blocker = join(tempDir(), 'file');
       rmSync(blocker, { force: true });
       writeFileSync(blocker, 'x');
-      expect(() => openStore({ file: join(blocker, 'e.db'), clock: new ManualClock() })).toThrow(StoreOpenError);
+      expect(() => openStore({ file: join(blocker, 'e.db'), clock: new ManualClock() })).toThrow(
+        StoreOpenError,
+      );
     } else {
       expect(attempt).toThrow(StoreOpenError);
     }
@@ -116,7 +126,7 @@ describe('store faults', () => {
     store.appendAudit({ actor: 'operator', action: 'alert.ack', details: { id: 1 } });
     store.appendAudit({ actor: 'operator', action: 'stop', details: { reason: 'test' } });
     expect(store.verifyAudit()).toEqual({ ok: true, rows: 2 });
-    store.db.prepare("UPDATE audit SET details = '{\"reason\":\"edited\"}' WHERE id = 2").run();
+    store.db.prepare('UPDATE audit SET details = \'{"reason":"edited"}\' WHERE id = 2').run();
     expect(store.verifyAudit()).toMatchObject({ ok: false, brokenAt: 2 });
     store.close();
   });

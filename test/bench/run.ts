@@ -1,0 +1,52 @@
+// `npm run bench`: every figure next to a baseline measured in the same run; JSON to stdout and to
+// bench-results/. Pass names to run a subset: `npm run bench -- ingest alerts`.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { benchIngest } from './store.js';
+
+type Bench = () => Promise<unknown>;
+
+const benches: Record<string, Bench> = {
+  ingest: () => benchIngest(),
+};
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const names = wanted.length > 0 ? wanted : Object.keys(benches);
+  const results: Record<string, unknown> = {};
+  for (const name of names) {
+    const bench = benches[name];
+    if (!bench) {
+      results[name] = { error: `unknown bench; known: ${Object.keys(benches).join(', ')}` };
+      continue;
+    }
+    process.stderr.write(`bench: ${name}…\n`);
+    const started = Date.now();
+    try {
+      results[name] = await bench();
+    } catch (err) {
+      results[name] = { error: err instanceof Error ? err.message : String(err) };
+    }
+    process.stderr.write(`bench: ${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  }
+  const report = {
+    at: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      platform: process.platform,
+    },
+    results,
+  };
+  const json = JSON.stringify(report, null, 2);
+  const dir = resolve(import.meta.dirname, '..', '..', 'bench-results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `bench-${report.at.replace(/[:.]/g, '-')}.json`), json);
+  writeFileSync(join(dir, 'latest.json'), json);
+  process.stdout.write(`${json}\n`);
+}
+
+await main();
