@@ -40,7 +40,7 @@ export async function benchIngest(cycles = 400, seriesPerCycle = 500) {
     db.pragma('synchronous = NORMAL');
     const insert = db.prepare('INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?)');
     const write = db.transaction((b: Sample[]) => {
-      b.forEach((s, i) => insert.run(ids[i], s.ts, s.value));
+      for (const [i, s] of b.entries()) insert.run(ids[i], s.ts, s.value);
     });
     t = performance.now();
     for (const b of batches) write(b);
