@@ -13,9 +13,7 @@ export type NotifySeverity = (typeof notifySeverities)[number];
 
 export const severityRank: Record<NotifySeverity, number> = { info: 0, warning: 1, critical: 2 };
 
-/** `${env:NAME}`, alone or inside a string such as `https://host/${env:TOKEN}`. */
-export const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
-
+/** True for a value holding `${env:NAME}`, alone or inside a string such as `https://host/${env:TOKEN}`. */
 export function hasEnvRef(value: string): boolean {
   return value.includes('${env:');
 }

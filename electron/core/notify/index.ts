@@ -1,0 +1,28 @@
+/**
+ * Notification delivery: desktop, Slack incoming webhook, e-mail (SMTP), generic JSON webhook and SMS
+ * (Twilio's request shape). `send` records one delivery per channel and returns at once; attempts run
+ * asynchronously with a time-out, retry with backoff on `tick()`, and every state change is stored
+ * (masked) and emitted as a `notify.delivery` event.
+ */
+export { DeliveryError } from './channels.js';
+export {
+  emailSubject,
+  type Outgoing,
+  plainHeadline,
+  slackHeadline,
+  slackPayload,
+  smsBody,
+  webhookPayload,
+} from './format.js';
+export { BACKOFF_MS, backoffDelayMs, createNotifier, type Notifier, type NotifierDeps } from './notifier.js';
+export {
+  type DeliveryFilter,
+  type DeliveryRecord,
+  type DeliveryStatus,
+  type DesktopNotifyPort,
+  deliveryStatuses,
+  type MessageKind,
+  messageKinds,
+  type NotifyDeliveryEvent,
+  type NotifyMessage,
+} from './types.js';
