@@ -1,0 +1,60 @@
+import type { Alert, AlertHealth } from '../../../shared/api/alerts.js';
+import type { RuleLoadError } from '../../../shared/config/alerts.js';
+import { type AlertsHandlers, createAlertsApi } from './api.js';
+import { type AlertsDeps, AlertsEngine, type LatestSample } from './engine.js';
+import type { Locate } from './rules.js';
+
+export { type AlertsHandlers, createAlertsApi } from './api.js';
+export { type BenchResult, benchEvaluate } from './bench.js';
+export { defaultRules } from './defaults.js';
+export {
+  type ActionContext,
+  type AlertAction,
+  AlertError,
+  type AlertNotifier,
+  type AlertNotifyMessage,
+  type AlertsDeps,
+  AlertsEngine,
+  healthOf,
+  type LatestSample,
+  linearForecast,
+} from './engine.js';
+export { parseDuration, parseExpr } from './expr.js';
+export { compileRules, defaultMetricCheck, type Locate, monitorMetrics } from './rules.js';
+
+/** The alert engine as core sees it. */
+export interface Alerts {
+  /** Applies the `alerts:` section; returns the rules (and windows/silences) that failed to load. */
+  setConfig(alertsSection: unknown, locate?: Locate): RuleLoadError[];
+  /** One evaluation over the newest value of every series. Never awaits anything. */
+  evaluate(latest: readonly LatestSample[]): void;
+  /** Escalation, repeats, silence and window boundaries, deferred actions: call every few seconds. */
+  tick(): void;
+  health(): AlertHealth;
+  /** Open alerts (pending, firing, acknowledged), most severe first. */
+  active(): Alert[];
+  /** Called by the emergency stop on resume: action rules then wait the cooldown before acting again. */
+  noteResume(at: number): void;
+  loadErrors(): RuleLoadError[];
+  readonly api: AlertsHandlers;
+  readonly engine: AlertsEngine;
+}
+
+/**
+ * Builds the alert engine on an open store database (migration 3 applied). Restores open alerts
+ * from the database: a firing alert stays firing and is not announced again.
+ */
+export function createAlerts(deps: AlertsDeps): Alerts {
+  const engine = new AlertsEngine(deps);
+  return {
+    setConfig: (section, locate) => engine.setConfig(section, locate),
+    evaluate: (latest) => engine.evaluate(latest),
+    tick: () => engine.tick(),
+    health: () => engine.health(),
+    active: () => engine.list(),
+    noteResume: (at) => engine.noteResume(at),
+    loadErrors: () => engine.loadErrors(),
+    api: createAlertsApi(engine),
+    engine,
+  };
+}
