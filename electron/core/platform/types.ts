@@ -51,7 +51,8 @@ export interface SignalOutcome {
 
 export interface ProcessKiller {
   /**
-   * Asks each target to stop. graceful: SIGINT then SIGTERM on POSIX; on Windows a console Ctrl+C where
+   * Asks each target to stop. graceful: SIGINT on POSIX (a SIGTERM right behind it would cut a Python
+   * bot's KeyboardInterrupt cleanup short); on Windows a console Ctrl+C where
    * possible, else taskkill without /F. force: SIGKILL / taskkill /F. Targets whose startTime no longer
    * matches the live process (PID reuse) are reported 'gone' and never touched.
    */
@@ -71,6 +72,11 @@ export interface IoCounters {
   nets: { iface: string; rxBytes: number; txBytes: number }[];
   /** Epoch ms when read. */
   at: number;
+  /**
+   * Why the counters are missing or stale, when the source reports it (Windows: typeperf's last
+   * message, e.g. "Error: No valid counters."). Absent when all is well.
+   */
+  problem?: string;
 }
 
 export interface MemoryInfo {

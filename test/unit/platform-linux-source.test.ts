@@ -1,0 +1,120 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../electron/core/clock/index.js';
+import { createLinuxPlatform } from '../../electron/core/platform/linux.js';
+
+// The process source against a procfs laid out in a temporary directory: same files, chosen contents.
+const BOOT_SECONDS = 1_795_370_000;
+
+let root: string;
+let clock: ManualClock;
+
+function writeProcess(
+  pid: number,
+  comm: string,
+  startTicks: number,
+  cmdline: string | null,
+  state = 'S',
+): void {
+  mkdirSync(join(root, String(pid)), { recursive: true });
+  writeFileSync(
+    join(root, String(pid), 'stat'),
+    `${pid} (${comm}) ${state} 1 ${pid} ${pid} 0 -1 4194304 98 0 0 0 150 50 0 0 20 0 1 0 ${startTicks} 3133440 500 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n`,
+  );
+  if (cmdline !== null) writeFileSync(join(root, String(pid), 'cmdline'), cmdline);
+}
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'nexus-proc-'));
+  writeFileSync(join(root, 'stat'), `cpu  1 2 3 4\nbtime ${BOOT_SECONDS}\nprocesses 100\n`);
+  mkdirSync(join(root, 'self'));
+  writeFileSync(
+    join(root, 'self', 'smaps'),
+    '00400000-00452000 r-xp 00000000 08:02 173521 /bin/x\nKernelPageSize:        4 kB\n',
+  );
+  clock = new ManualClock(BOOT_SECONDS * 1000 + 3_600_000); // an hour after boot
+});
+
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('Linux process source over a procfs directory', () => {
+  it('builds ProcessInfo from stat and cmdline, skipping non-PID entries and vanished processes', async () => {
+    writeProcess(10, 'python3', 1000, 'python3\0-m\0reply_bot.multi_main\0');
+    writeProcess(11, 'kworker/0:1', 5, '');
+    mkdirSync(join(root, '12')); // exited between readdir and read: no stat
+    mkdirSync(join(root, 'sys'));
+    const platform = createLinuxPlatform({ clock, procRoot: root });
+
+    const list = await platform.processes.list();
+
+    expect(list.sort((a, b) => a.pid - b.pid)).toEqual([
+      {
+        pid: 10,
+        ppid: 1,
+        name: 'python3',
+        cmdline: 'python3 -m reply_bot.multi_main',
+        startTime: BOOT_SECONDS * 1000 + 10_000,
+        state: 'sleeping',
+        cpuTimeMs: 2000,
+        rssBytes: 500 * 4096,
+      },
+      {
+        pid: 11,
+        ppid: 1,
+        name: 'kworker/0:1',
+        cmdline: '',
+        startTime: BOOT_SECONDS * 1000 + 50,
+        state: 'sleeping',
+        cpuTimeMs: 2000,
+        rssBytes: 500 * 4096,
+      },
+    ]);
+  });
+
+  it('caches the command line of settled processes until comm changes (exec)', async () => {
+    writeProcess(20, 'python3', 1000, 'python3\0old\0');
+    const platform = createLinuxPlatform({ clock, procRoot: root });
+    expect((await platform.processes.list())[0]?.cmdline).toBe('python3 old');
+
+    writeFileSync(join(root, '20', 'cmdline'), 'python3\0new\0');
+    expect((await platform.processes.list())[0]?.cmdline).toBe('python3 old');
+
+    writeProcess(20, 'node', 1000, 'node\0exec-ed\0');
+    expect((await platform.processes.list())[0]?.cmdline).toBe('node exec-ed');
+  });
+
+  it('re-reads the command line of young processes (setproctitle right after start)', async () => {
+    const startTicks = 3_595 * 100; // 5 s before the clock
+    writeProcess(30, 'chrome', startTicks, 'chrome\0--type=zygote\0');
+    const platform = createLinuxPlatform({ clock, procRoot: root });
+    expect((await platform.processes.list())[0]?.cmdline).toBe('chrome --type=zygote');
+
+    writeFileSync(join(root, '30', 'cmdline'), 'chrome\0--type=renderer\0');
+    expect((await platform.processes.list())[0]?.cmdline).toBe('chrome --type=renderer');
+
+    clock.advance(60_000);
+    writeFileSync(join(root, '30', 'cmdline'), 'chrome\0--changed-later\0');
+    expect((await platform.processes.list())[0]?.cmdline).toBe('chrome --type=renderer');
+  });
+
+  it('a reused PID (new start time) gets its own command line', async () => {
+    writeProcess(40, 'python3', 1000, 'python3\0first\0');
+    const platform = createLinuxPlatform({ clock, procRoot: root });
+    await platform.processes.list();
+    writeProcess(40, 'python3', 2000, 'python3\0second\0');
+    const [info] = await platform.processes.list();
+    expect(info?.cmdline).toBe('python3 second');
+    expect(info?.startTime).toBe(BOOT_SECONDS * 1000 + 20_000);
+  });
+
+  it('uses the page size the kernel reports', async () => {
+    writeFileSync(join(root, 'self', 'smaps'), 'KernelPageSize:       64 kB\n');
+    writeProcess(50, 'python3', 1000, 'python3\0');
+    const platform = createLinuxPlatform({ clock, procRoot: root });
+    expect((await platform.processes.list())[0]?.rssBytes).toBe(500 * 65536);
+  });
+});
