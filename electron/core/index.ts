@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppStatus, HealthState } from '../../shared/api/system.js';
+import { NOTIFY_SECRET_KEYS } from '../../shared/config/notify.js';
 import { type Config, configSchema, formatConfigIssue } from '../../shared/config/schema.js';
 import { seriesKey } from '../../shared/series.js';
+import { type Alerts, createAlerts } from './alerts/index.js';
 import {
   createDispatcher,
   createEventBus,
@@ -14,6 +16,8 @@ import { type Clock, systemClock } from './clock/index.js';
 import { type LiveConfig, openLiveConfig, resolveConfigFile } from './config/index.js';
 import { type DesktopPort, noDesktop } from './desktop/index.js';
 import { createMonitor, type Monitor } from './monitor/index.js';
+import { createNotifier, type Notifier } from './notify/index.js';
+import { redactConfig } from './secrets/index.js';
 import { openStore, type Store, StoreOpenError } from './store/index.js';
 import { downsample } from './store/query.js';
 
@@ -50,6 +54,8 @@ export interface Core {
   readonly config: LiveConfig;
   readonly store: Store;
   readonly monitor: Monitor;
+  readonly alerts: Alerts;
+  readonly notifier: Notifier;
   status(): AppStatus;
   start(): void;
   close(): Promise<void>;
@@ -75,6 +81,8 @@ export function createCore(options: CoreOptions): Core {
   });
 
   let monitor: Monitor | undefined;
+  let notifier: Notifier | undefined;
+  let alerts: Alerts | undefined;
   const config = openLiveConfig({
     file: configFile,
     fallback: defaults,
@@ -83,8 +91,10 @@ export function createCore(options: CoreOptions): Core {
         log.warn(`config: ${formatConfigIssue(issue)} (keeping the last good config)`);
       if (monitor) publishStatus();
     },
-    onChange() {
+    onChange(next) {
       monitor?.reschedule();
+      notifier?.setConfig(next.notify);
+      alerts?.setConfig(next.alerts, config.locate());
       if (monitor) publishStatus();
     },
   });
@@ -103,6 +113,43 @@ export function createCore(options: CoreOptions): Core {
     store = openStore({ file: ':memory:', clock, nativeBinding: options.nativeBinding });
   }
 
+  /** The audit trail is best effort: a locked or read-only database must not stop an operator action. */
+  const audit = (entry: { actor: string; action: string; details?: Record<string, unknown> }) => {
+    try {
+      store.appendAudit(entry);
+    } catch (err) {
+      log.error(`audit not recorded (${entry.action}): ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+
+  notifier = createNotifier({
+    db: store.db,
+    clock,
+    desktop,
+    config: config.current().notify,
+    onEvent: (e) => events.emit(e),
+    env: process.env,
+    log: (m: string) => log.warn(`notify: ${m}`),
+  });
+
+  alerts = createAlerts({
+    db: store.db,
+    clock,
+    notifier,
+    onEvent: (e) => {
+      events.emit(e);
+      if (e.type === 'alert.health') publishStatus();
+    },
+    readSeries: (key, from, to) => store.readRaw(key, from, to),
+    config: config.current().alerts,
+    configFile,
+    audit,
+    log: (m) => log.warn(`alerts: ${m}`),
+  });
+  for (const e of alerts.setConfig(config.current().alerts, config.locate())) {
+    log.warn(`alerts: ${e.file}:${e.line ?? '?'}:${e.col ?? '?'}: rule ${e.ruleId ?? e.ruleIndex}: ${e.reason}`);
+  }
+
   let health: HealthState = 'ok';
   let lastStatusJson = '';
 
@@ -112,6 +159,9 @@ export function createCore(options: CoreOptions): Core {
     disks: () => config.current().monitor.disks,
     onCycle(cycle) {
       store.writeSamples(cycle.samples);
+      alerts!.evaluate(
+        cycle.samples.map((s) => ({ key: seriesKey(s.name, s.labels), name: s.name, labels: s.labels, ts: s.ts, value: s.value })),
+      );
       events.emit({
         type: 'samples',
         ts: cycle.ts,
@@ -134,7 +184,7 @@ export function createCore(options: CoreOptions): Core {
       configFile,
       configIssues: config.issues(),
       storeError: storeError ?? store.health().error,
-      health,
+      health: alerts!.health(),
       sampler: { intervalMs: stats.intervalMs, lagMs: stats.lagMs, skipped: stats.skipped },
       locale: config.current().ui.locale,
     };
@@ -156,6 +206,15 @@ export function createCore(options: CoreOptions): Core {
     'app.status': () => status(),
     'system.snapshot': () => monitor!.latest()?.snapshot ?? null,
     'series.list': ({ prefix }) => store.listSeries(prefix),
+    ...alerts.api,
+    'notify.deliveries': (filter) => ({ deliveries: notifier!.deliveries(filter) }),
+    'notify.test': ({ channelId }) => notifier!.test(channelId),
+    'notify.channels': () => ({
+      channels: config.current().notify.channels.map((c) => {
+        const { id, type, enabled, minSeverity, ...settings } = redactConfig(c, NOTIFY_SECRET_KEYS);
+        return { id, type, enabled, minSeverity, settings };
+      }),
+    }),
     'series.query': ({ keys, from, to, maxPoints }) => ({
       series: keys.map((key) => ({
         key,
@@ -165,6 +224,7 @@ export function createCore(options: CoreOptions): Core {
     }),
   };
 
+  const timers: NodeJS.Timeout[] = [];
   const dispatcher = createDispatcher(handlers, (err) =>
     log.error(`api: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
   );
@@ -175,9 +235,13 @@ export function createCore(options: CoreOptions): Core {
     config,
     store,
     monitor,
+    alerts,
+    notifier,
     status,
     start() {
       monitor!.start();
+      timers.push(setInterval(() => notifier!.tick(), 1000), setInterval(() => alerts!.tick(), 5000));
+      for (const t of timers) t.unref();
       void monitor!.sampleOnce().then((cycle) => {
         store.writeSamples(cycle.samples);
         publishStatus();
@@ -185,7 +249,9 @@ export function createCore(options: CoreOptions): Core {
     },
     async close() {
       monitor!.stop();
+      for (const t of timers) clearInterval(t);
       config.close();
+      await notifier!.close();
       store.close();
     },
   };

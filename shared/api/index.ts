@@ -1,13 +1,19 @@
 import { z } from 'zod';
+import { alertEventSchemas, alertsMethods } from './alerts.js';
 import type { MethodSpec } from './contract.js';
+import { notifyDeliveryEventSchema, notifyMethods } from './notify.js';
 import { notifyEventSchema, samplesEventSchema, statusEventSchema, systemMethods } from './system.js';
 
+export * from './alerts.js';
 export * from './contract.js';
+export * from './notify.js';
 export * from './system.js';
 
 /** Every method of the API, `domain.verb` → input and output schemas. */
 export const apiMethods = {
   ...systemMethods,
+  ...alertsMethods,
+  ...notifyMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type ApiMethods = typeof apiMethods;
@@ -21,5 +27,11 @@ export function isMethodName(name: string): name is MethodName {
 }
 
 /** The push channel: everything core announces to every open UI. */
-export const apiEventSchema = z.discriminatedUnion('type', [samplesEventSchema, statusEventSchema, notifyEventSchema]);
+export const apiEventSchema = z.discriminatedUnion('type', [
+  samplesEventSchema,
+  statusEventSchema,
+  notifyEventSchema,
+  ...alertEventSchemas,
+  notifyDeliveryEventSchema,
+]);
 export type ApiEvent = z.infer<typeof apiEventSchema>;

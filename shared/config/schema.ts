@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { alertsConfigSchema } from './alerts.js';
 import { botsConfigSchema, serverConfigSchema, uiConfigSchema } from './core.js';
 import { monitorConfigSchema } from './monitor.js';
+import { notifyConfigSchema } from './notify.js';
 
 export { DEFAULT_PORT } from './core.js';
 
@@ -13,6 +15,8 @@ export const configSchema = z.strictObject({
   monitor: monitorConfigSchema.prefault({}),
   ui: uiConfigSchema.prefault({}),
   bots: botsConfigSchema.prefault({}),
+  alerts: alertsConfigSchema.prefault({}),
+  notify: notifyConfigSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -83,13 +83,13 @@ export async function startHeadless(
     configFile,
     child,
     output: () => out,
-    async call(method, input = {}) {
+    async call<T>(method: string, input: unknown = {}) {
       const res = await fetch(`${base}/api/call/${method}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify(input),
       });
-      return res.json();
+      return (await res.json()) as { ok: boolean; value?: T; error?: { code: string; message: string } };
     },
     async close() {
       if (child.exitCode === null) {

@@ -75,14 +75,15 @@ describe('headless mode', () => {
   });
 
   it('returns a current snapshot with real numbers', async () => {
-    let snapshot: {
+    type Snapshot = {
       cpuPct: number;
       memUsedPct: number;
       memTotalBytes: number;
       disks: { mount: string; freePct: number }[];
-    } | null = null;
+    };
+    let snapshot: Snapshot | null = null;
     for (let i = 0; i < 50 && !snapshot; i++) {
-      const r = await app.call<typeof snapshot>('system.snapshot');
+      const r: { value?: Snapshot | null } = await app.call<Snapshot | null>('system.snapshot');
       snapshot = r.value ?? null;
       if (!snapshot) await new Promise((res) => setTimeout(res, 100));
     }
