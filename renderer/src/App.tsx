@@ -2,7 +2,10 @@ import { type ReactNode, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatConfigIssue } from '../../shared/config/schema.js';
 import { api } from './api/client.js';
+import { AlertsBadge } from './components/AlertsBadge.js';
+import { Toasts } from './components/Toasts.js';
 import { LANGUAGES, type Language, setLanguage } from './i18n/index.js';
+import { AlertsPage } from './pages/alerts/AlertsPage.js';
 import { OverviewPage } from './pages/Overview.js';
 import { startLiveUpdates, useLive } from './stores/live.js';
 
@@ -21,6 +24,7 @@ export type PageId = (typeof PAGES)[number];
 
 const PAGE_VIEWS: Partial<Record<PageId, () => ReactNode>> = {
   overview: () => <OverviewPage />,
+  alerts: () => <AlertsPage />,
 };
 
 function pageFromHash(): PageId {
@@ -104,6 +108,7 @@ export function App() {
         {PAGES.map((id) => (
           <a key={id} href={`#/${id}`} className={id === page ? 'active' : ''} data-testid={`nav-${id}`}>
             {t(`nav.${id}`)}
+            {id === 'alerts' && <AlertsBadge />}
           </a>
         ))}
         <div className="nav-foot">
@@ -157,6 +162,7 @@ export function App() {
           </footer>
         )}
       </main>
+      <Toasts />
     </div>
   );
 }

@@ -64,6 +64,27 @@ function httpTransport(): Transport {
 
 const transport: Transport = window.nexusOps ? ipcTransport(window.nexusOps) : httpTransport();
 
+/** One push connection for the whole page, fanned out to every store that subscribes. */
+const listeners = new Set<(event: ApiEvent) => void>();
+const connectionListeners = new Set<(up: boolean) => void>();
+let connected = false;
+let hubOpen = false;
+function openHub(): void {
+  if (hubOpen) return;
+  hubOpen = true;
+  transport.subscribe(
+    (raw) => {
+      const parsed = apiEventSchema.safeParse(raw);
+      if (!parsed.success) return;
+      for (const l of listeners) l(parsed.data);
+    },
+    (up) => {
+      connected = up;
+      for (const l of connectionListeners) l(up);
+    },
+  );
+}
+
 /** The one client the UI uses; it never knows which transport carries it. Replies are validated. */
 export const api = {
   transport: transport.kind,
@@ -82,10 +103,16 @@ export const api = {
       };
     }
   },
-  subscribe(listener: (event: ApiEvent) => void, onConnection: (up: boolean) => void): () => void {
-    return transport.subscribe((raw) => {
-      const parsed = apiEventSchema.safeParse(raw);
-      if (parsed.success) listener(parsed.data);
-    }, onConnection);
+  subscribe(listener: (event: ApiEvent) => void, onConnection?: (up: boolean) => void): () => void {
+    listeners.add(listener);
+    if (onConnection) {
+      connectionListeners.add(onConnection);
+      if (connected) onConnection(true);
+    }
+    openHub();
+    return () => {
+      listeners.delete(listener);
+      if (onConnection) connectionListeners.delete(onConnection);
+    };
   },
 };

@@ -1,6 +1,8 @@
 import i18next from 'i18next';
 import { initReactI18next } from 'react-i18next';
+import enAlerts from './en/alerts.json';
 import enCommon from './en/common.json';
+import jaAlerts from './ja/alerts.json';
 import jaCommon from './ja/common.json';
 
 export const LANGUAGES = ['ja', 'en'] as const;
@@ -16,10 +18,10 @@ export function initI18n(): typeof i18next {
     lng,
     fallbackLng: 'ja',
     defaultNS: 'common',
-    ns: ['common'],
+    ns: ['common', 'alerts'],
     resources: {
-      ja: { common: jaCommon },
-      en: { common: enCommon },
+      ja: { common: jaCommon, alerts: jaAlerts },
+      en: { common: enCommon, alerts: enAlerts },
     },
     interpolation: { escapeValue: false },
   });
