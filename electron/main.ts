@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { extname, join, normalize } from 'node:path';
-import { app, BrowserWindow, ipcMain, protocol, shell } from 'electron';
+import { app, BrowserWindow, globalShortcut, ipcMain, protocol, shell } from 'electron';
 import { type Core, createCore } from './core/index.js';
 import {
   CONTENT_SECURITY_POLICY,
@@ -10,6 +11,10 @@ import {
 } from './core/server/index.js';
 import { createDesktop } from './desktop.js';
 import { appRoot, packageVersion, rendererDir, resourcesDir } from './paths.js';
+import { mainStrings } from './strings.js';
+
+/** Global shortcut for the emergency stop, active while the app runs (even when hidden in the tray). */
+const STOP_SHORTCUT = 'CommandOrControl+Shift+F12';
 
 const APP_ORIGIN = 'app://nexus';
 const MIME: Record<string, string> = {
@@ -37,6 +42,14 @@ let core: Core | undefined;
 let server: RunningServer | undefined;
 let window: BrowserWindow | undefined;
 let quitting = false;
+
+function operatorName(): string {
+  try {
+    return userInfo().username || 'operator';
+  } catch {
+    return 'operator';
+  }
+}
 
 function isTrustedSender(url: string): boolean {
   return url.startsWith(`${APP_ORIGIN}/`);
@@ -114,18 +127,28 @@ if (!app.requestSingleInstanceLock()) {
     });
 
     const resources = resourcesDir();
+    const emergencyStop = (source: 'tray' | 'shortcut') => {
+      // Runs in the main process: a hung renderer cannot block it.
+      void core?.dispatcher
+        .call('stop.trigger', { source, actor: operatorName(), reason: '' })
+        .then(() => showWindow());
+    };
     const desktop = createDesktop(
       resources,
       {
         open: showWindow,
+        emergencyStop: () => emergencyStop('tray'),
         quit: () => {
           quitting = true;
           app.quit();
         },
-        labels: { open: '開く / Open', quit: '終了 / Quit' },
       },
+      () => mainStrings(core?.config.current().ui.locale ?? 'ja'),
       () => window,
     );
+    if (!globalShortcut.register(STOP_SHORTCUT, () => emergencyStop('shortcut'))) {
+      console.error(`[nexus-ops] the emergency-stop shortcut ${STOP_SHORTCUT} is taken by another program`);
+    }
 
     core = createCore({
       dataDir: process.env.NEXUS_OPS_DATA_DIR ?? app.getPath('userData'),
@@ -177,6 +200,7 @@ if (!app.requestSingleInstanceLock()) {
     quitting = true;
   });
   app.on('will-quit', () => {
+    globalShortcut.unregisterAll();
     void server?.close();
     void core?.close();
   });
