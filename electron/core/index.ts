@@ -147,7 +147,9 @@ export function createCore(options: CoreOptions): Core {
     log: (m) => log.warn(`alerts: ${m}`),
   });
   for (const e of alerts.setConfig(config.current().alerts, config.locate())) {
-    log.warn(`alerts: ${e.file}:${e.line ?? '?'}:${e.col ?? '?'}: rule ${e.ruleId ?? e.ruleIndex}: ${e.reason}`);
+    log.warn(
+      `alerts: ${e.file}:${e.line ?? '?'}:${e.col ?? '?'}: rule ${e.ruleId ?? e.ruleIndex}: ${e.reason}`,
+    );
   }
 
   let health: HealthState = 'ok';
@@ -160,7 +162,13 @@ export function createCore(options: CoreOptions): Core {
     onCycle(cycle) {
       store.writeSamples(cycle.samples);
       alerts!.evaluate(
-        cycle.samples.map((s) => ({ key: seriesKey(s.name, s.labels), name: s.name, labels: s.labels, ts: s.ts, value: s.value })),
+        cycle.samples.map((s) => ({
+          key: seriesKey(s.name, s.labels),
+          name: s.name,
+          labels: s.labels,
+          ts: s.ts,
+          value: s.value,
+        })),
       );
       events.emit({
         type: 'samples',
@@ -240,7 +248,10 @@ export function createCore(options: CoreOptions): Core {
     status,
     start() {
       monitor!.start();
-      timers.push(setInterval(() => notifier!.tick(), 1000), setInterval(() => alerts!.tick(), 5000));
+      timers.push(
+        setInterval(() => notifier!.tick(), 1000),
+        setInterval(() => alerts!.tick(), 5000),
+      );
       for (const t of timers) t.unref();
       void monitor!.sampleOnce().then((cycle) => {
         store.writeSamples(cycle.samples);

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { epochMs, method } from './contract.js';
 
 const severity = z.enum(['critical', 'warning', 'info']);
-export const deliveryStatusSchema = z.enum(['queued', 'sent', 'failed', 'retrying', 'rate_limited', 'suppressed']);
+export const deliveryStatusSchema = z.enum([
+  'queued',
+  'sent',
+  'failed',
+  'retrying',
+  'rate_limited',
+  'suppressed',
+]);
 
 /** One message on one channel, as stored: title, body and error are already masked. */
 export const deliveryRecordSchema = z.object({
@@ -53,4 +60,7 @@ export const notifyMethods = {
   'notify.channels': method(z.object({}).strict(), z.object({ channels: z.array(channelViewSchema) })),
 };
 
-export const notifyDeliveryEventSchema = z.object({ type: z.literal('notify.delivery'), delivery: deliveryRecordSchema });
+export const notifyDeliveryEventSchema = z.object({
+  type: z.literal('notify.delivery'),
+  delivery: deliveryRecordSchema,
+});

@@ -85,7 +85,8 @@ function nearestNode(root: Node | null, path: YamlPath, preferKey: boolean): Nod
       const pair = items.find((p) => isScalar(p.key) && p.key.value === segment);
       if (!pair) return found;
       const last = index === path.length - 1;
-      const next: Node = last && preferKey ? (pair.key as Node) : ((pair.value as Node | null) ?? (pair.key as Node));
+      const next: Node =
+        last && preferKey ? (pair.key as Node) : ((pair.value as Node | null) ?? (pair.key as Node));
       node = next;
       found = next;
     } else if (isSeq(node) && typeof segment === 'number') {
