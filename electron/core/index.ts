@@ -15,11 +15,12 @@ import {
 import { type Clock, systemClock } from './clock/index.js';
 import { type LiveConfig, openLiveConfig, resolveConfigFile } from './config/index.js';
 import { type DesktopPort, noDesktop } from './desktop/index.js';
-import { createMonitor, type Monitor } from './monitor/index.js';
+import { createMonitor, createMonitorHandlers, type Monitor } from './monitor/index.js';
 import { createNotifier, type Notifier } from './notify/index.js';
+import { createPlatform } from './platform/index.js';
 import { redactConfig } from './secrets/index.js';
 import { openStore, type Store, StoreOpenError } from './store/index.js';
-import { downsample } from './store/query.js';
+import { queryChart } from './store/tiers.js';
 
 export interface Logger {
   info(message: string): void;
@@ -155,12 +156,15 @@ export function createCore(options: CoreOptions): Core {
   let health: HealthState = 'ok';
   let lastStatusJson = '';
 
+  const platform = createPlatform({ clock });
   monitor = createMonitor({
     clock,
-    intervalMs: () => config.current().monitor.liveIntervalSeconds * 1000,
-    disks: () => config.current().monitor.disks,
+    platform,
+    db: store.db,
+    config: () => config.current().monitor,
+    botFolders: () => config.current().bots.folders,
     onCycle(cycle) {
-      store.writeSamples(cycle.samples);
+      store.writeSamples(cycle.toStore);
       alerts!.evaluate(
         cycle.samples.map((s) => ({
           key: seriesKey(s.name, s.labels),
@@ -176,6 +180,11 @@ export function createCore(options: CoreOptions): Core {
         samples: cycle.samples.map((s) => ({ key: seriesKey(s.name, s.labels), value: s.value })),
         snapshot: cycle.snapshot,
       });
+      events.emit({ type: 'metrics', metrics: cycle.metrics });
+      if (cycle.processes) {
+        const { ts, total, families } = cycle.processes;
+        events.emit({ type: 'processes', ts, totalProcesses: total, families });
+      }
       publishStatus();
     },
     onError(err) {
@@ -223,13 +232,8 @@ export function createCore(options: CoreOptions): Core {
         return { id, type, enabled, minSeverity, settings };
       }),
     }),
-    'series.query': ({ keys, from, to, maxPoints }) => ({
-      series: keys.map((key) => ({
-        key,
-        tier: 'raw' as const,
-        points: downsample(store.readRaw(key, from, to), from, to, maxPoints),
-      })),
-    }),
+    'series.query': (query) => queryChart(store.db, query),
+    ...createMonitorHandlers(monitor),
   };
 
   const timers: NodeJS.Timeout[] = [];
@@ -254,12 +258,13 @@ export function createCore(options: CoreOptions): Core {
       );
       for (const t of timers) t.unref();
       void monitor!.sampleOnce().then((cycle) => {
-        store.writeSamples(cycle.samples);
+        store.writeSamples(cycle.toStore);
         publishStatus();
       });
     },
     async close() {
-      monitor!.stop();
+      await monitor!.close();
+      await platform.close();
       for (const t of timers) clearInterval(t);
       config.close();
       await notifier!.close();

@@ -7,6 +7,8 @@ import { Toasts } from './components/Toasts.js';
 import { LANGUAGES, type Language, setLanguage } from './i18n/index.js';
 import { AlertsPage } from './pages/alerts/AlertsPage.js';
 import { OverviewPage } from './pages/Overview.js';
+import { ProcessesPage } from './pages/processes/ProcessesPage.js';
+import { SystemPage } from './pages/system/SystemPage.js';
 import { startLiveUpdates, useLive } from './stores/live.js';
 
 export const PAGES = [
@@ -25,6 +27,8 @@ export type PageId = (typeof PAGES)[number];
 const PAGE_VIEWS: Partial<Record<PageId, () => ReactNode>> = {
   overview: () => <OverviewPage />,
   alerts: () => <AlertsPage />,
+  system: () => <SystemPage />,
+  processes: () => <ProcessesPage />,
 };
 
 function pageFromHash(): PageId {

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { alertEventSchemas, alertsMethods } from './alerts.js';
 import type { MethodSpec } from './contract.js';
+import { metricsEventSchema, monitorMethods, processesEventSchema } from './monitor.js';
 import { notifyDeliveryEventSchema, notifyMethods } from './notify.js';
 import { notifyEventSchema, samplesEventSchema, statusEventSchema, systemMethods } from './system.js';
 
 export * from './alerts.js';
 export * from './contract.js';
+export * from './monitor.js';
 export * from './notify.js';
 export * from './system.js';
 
@@ -14,6 +16,7 @@ export const apiMethods = {
   ...systemMethods,
   ...alertsMethods,
   ...notifyMethods,
+  ...monitorMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type ApiMethods = typeof apiMethods;
@@ -33,5 +36,7 @@ export const apiEventSchema = z.discriminatedUnion('type', [
   notifyEventSchema,
   ...alertEventSchemas,
   notifyDeliveryEventSchema,
+  metricsEventSchema,
+  processesEventSchema,
 ]);
 export type ApiEvent = z.infer<typeof apiEventSchema>;

@@ -4,7 +4,7 @@ import { type Headless, startHeadless } from '../helpers/headless.js';
 
 let app: Headless;
 beforeAll(async () => {
-  app = await startHeadless({ config: 'monitor:\n  liveIntervalSeconds: 1\n' });
+  app = await startHeadless({ config: 'monitor:\n  liveIntervalSeconds: 1\n  storeIntervalSeconds: 1\n' });
 });
 afterAll(async () => {
   await app?.close();

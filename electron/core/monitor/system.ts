@@ -1,13 +1,15 @@
-import { statfs } from 'node:fs/promises';
 import os from 'node:os';
+import type { SystemMetrics } from '../../../shared/api/monitor.js';
 import type { SystemSnapshot } from '../../../shared/api/system.js';
 import type { Sample } from '../../../shared/series.js';
+import type { DiskSpace, IoCounters, Platform } from '../platform/types.js';
 
 interface CpuTimes {
   idle: number;
   total: number;
 }
 
+/** os.cpus() reads /proc/stat on Linux and NtQuerySystemInformation on Windows: no child process. */
 function readCpuTimes(): CpuTimes[] {
   return os.cpus().map((c) => {
     const t = c.times;
@@ -21,68 +23,177 @@ function busyPct(prev: CpuTimes, next: CpuTimes): number {
   return clampPct((1 - (next.idle - prev.idle) / total) * 100);
 }
 
-function clampPct(v: number): number {
+export function clampPct(v: number): number {
   return Math.min(100, Math.max(0, Math.round(v * 10) / 10));
 }
 
-/** The mounts watched when the config names none: the system disk. */
+function pct(part: number, whole: number): number {
+  return whole > 0 ? clampPct((part / whole) * 100) : 0;
+}
+
+/** The mounts watched when the config names none and the platform reports none: the system disk. */
 export function defaultDisks(): string[] {
   return process.platform === 'win32' ? [`${(process.env.SystemDrive ?? 'C:').toUpperCase()}`] : ['/'];
 }
 
-/**
- * CPU, memory and disk space without spawning anything: os.cpus() deltas, os memory figures and
- * statfs per mount. Cheap enough for a few-second cadence on every platform.
- */
-export function createSystemSampler(opts: { disks: () => string[] }) {
-  let prevCpu = readCpuTimes();
+function normalizeMount(mount: string): string {
+  const m = mount.trim();
+  if (/^[a-z]:[\\/]?$/i.test(m)) return m.slice(0, 2).toUpperCase();
+  return m.length > 1 ? m.replace(/[\\/]+$/, '') : m;
+}
 
-  return async function sample(ts: number): Promise<{ samples: Sample[]; snapshot: SystemSnapshot }> {
+/** Keeps the configured mounts ("C:", "C:\\", "/data/") when any are configured, else every disk. */
+export function filterDisks(disks: readonly DiskSpace[], configured: readonly string[]): DiskSpace[] {
+  if (configured.length === 0) return [...disks];
+  const wanted = new Set(configured.map(normalizeMount));
+  return disks.filter((d) => wanted.has(normalizeMount(d.mount)));
+}
+
+const LOOPBACK = /^(lo|loopback.*)$/i;
+
+function rate(delta: number, seconds: number): number {
+  // A counter that went backwards was reset (device re-attached, 32-bit wrap): no rate this time.
+  return delta >= 0 && seconds > 0 ? Math.round((delta / seconds) * 10) / 10 : 0;
+}
+
+export interface SystemSampleResult {
+  samples: Sample[];
+  snapshot: SystemSnapshot;
+  metrics: Omit<SystemMetrics, 'sampler'>;
+}
+
+/**
+ * CPU (os.cpus() deltas), memory, disk space and disk/network IO rates through the platform port:
+ * cheap enough for a one-second tick on both OSes. Disk space is refreshed only when asked.
+ */
+export function createSystemSampler(platform: Platform, opts: { disks: () => string[] }) {
+  let prevCpu = readCpuTimes();
+  let prevIo: IoCounters | undefined;
+  let disks: SystemMetrics['disks'] = [];
+  let disksTs: number | null = null;
+
+  async function readDisks(): Promise<DiskSpace[]> {
+    const configured = opts.disks();
+    const all = await platform.disks();
+    const chosen = filterDisks(all, configured);
+    if (chosen.length > 0 || configured.length > 0) return chosen;
+    return filterDisks(all, defaultDisks());
+  }
+
+  return async function sample(ts: number, refreshDisks: boolean): Promise<SystemSampleResult> {
     const nextCpu = readCpuTimes();
-    const perCore = nextCpu.map((n, i) => busyPct(prevCpu[i] ?? n, n));
-    const agg = (list: CpuTimes[]) =>
+    const cores = nextCpu.map((n, i) => busyPct(prevCpu[i] ?? n, n));
+    const sum = (list: CpuTimes[]) =>
       list.reduce((a, c) => ({ idle: a.idle + c.idle, total: a.total + c.total }), { idle: 0, total: 0 });
-    const cpuPct = busyPct(agg(prevCpu), agg(nextCpu));
+    const cpuPct = busyPct(sum(prevCpu), sum(nextCpu));
     prevCpu = nextCpu;
 
-    const memTotal = os.totalmem();
-    const memUsed = memTotal - os.freemem();
-    const memUsedPct = clampPct((memUsed / memTotal) * 100);
-
-    const disks = await Promise.all(
-      opts.disks().map(async (mount) => {
-        try {
-          const st = await statfs(
-            process.platform === 'win32' && /^[A-Z]:$/i.test(mount) ? `${mount}\\` : mount,
-          );
-          const totalBytes = st.blocks * st.bsize;
-          const freeBytes = st.bavail * st.bsize;
-          return {
-            mount,
-            totalBytes,
-            freeBytes,
-            freePct: totalBytes > 0 ? clampPct((freeBytes / totalBytes) * 100) : 0,
-          };
-        } catch {
-          return undefined;
-        }
-      }),
-    );
-    const okDisks = disks.filter((d): d is NonNullable<typeof d> => d !== undefined);
+    const [mem, io, diskList] = await Promise.all([
+      platform.memory(),
+      platform.io(),
+      refreshDisks || disksTs === null ? readDisks() : Promise.resolve(undefined),
+    ]);
+    const memUsed = Math.max(0, mem.totalBytes - mem.availableBytes);
+    const swapUsed = Math.max(0, mem.swapTotalBytes - mem.swapFreeBytes);
+    const memory = {
+      totalBytes: mem.totalBytes,
+      usedBytes: memUsed,
+      availableBytes: mem.availableBytes,
+      usedPct: pct(memUsed, mem.totalBytes),
+      swapTotalBytes: mem.swapTotalBytes,
+      swapUsedBytes: swapUsed,
+      swapUsedPct: pct(swapUsed, mem.swapTotalBytes),
+    };
 
     const samples: Sample[] = [
       { name: 'cpu.total', labels: {}, ts, value: cpuPct },
-      ...perCore.map((value, core) => ({ name: 'cpu.core', labels: { core: String(core) }, ts, value })),
-      { name: 'mem.used_pct', labels: {}, ts, value: memUsedPct },
+      ...cores.map((value, core) => ({ name: 'cpu.core', labels: { core: String(core) }, ts, value })),
+      { name: 'mem.used_pct', labels: {}, ts, value: memory.usedPct },
       { name: 'mem.used_bytes', labels: {}, ts, value: memUsed },
-      ...okDisks.flatMap((d) => [
-        { name: 'disk.free_pct', labels: { mount: d.mount }, ts, value: d.freePct },
-        { name: 'disk.free_bytes', labels: { mount: d.mount }, ts, value: d.freeBytes },
-      ]),
+      { name: 'mem.available_bytes', labels: {}, ts, value: mem.availableBytes },
     ];
+    if (mem.swapTotalBytes > 0)
+      samples.push({ name: 'swap.used_pct', labels: {}, ts, value: memory.swapUsedPct });
+
+    if (diskList) {
+      disks = diskList.map((d) => ({
+        mount: d.mount,
+        totalBytes: d.totalBytes,
+        freeBytes: d.freeBytes,
+        usedBytes: Math.max(0, d.totalBytes - d.freeBytes),
+        freePct: pct(d.freeBytes, d.totalBytes),
+      }));
+      disksTs = ts;
+      for (const d of disks) {
+        const labels = { mount: d.mount };
+        samples.push(
+          { name: 'disk.free_pct', labels, ts, value: d.freePct },
+          { name: 'disk.free_bytes', labels, ts, value: d.freeBytes },
+          { name: 'disk.used_bytes', labels, ts, value: d.usedBytes },
+        );
+      }
+    }
+
+    const diskIo: SystemMetrics['diskIo'] = [];
+    const net: SystemMetrics['net'] = [];
+    if (prevIo) {
+      const seconds = (io.at - prevIo.at) / 1000;
+      const prevDisks = new Map(prevIo.disks.map((d) => [d.device, d]));
+      for (const d of io.disks) {
+        const p = prevDisks.get(d.device);
+        if (!p) continue;
+        const entry = {
+          device: d.device,
+          readBps: rate(d.readBytes - p.readBytes, seconds),
+          writeBps: rate(d.writeBytes - p.writeBytes, seconds),
+          readIops: rate(d.reads - p.reads, seconds),
+          writeIops: rate(d.writes - p.writes, seconds),
+        };
+        diskIo.push(entry);
+        const labels = { device: d.device };
+        samples.push(
+          { name: 'disk.read_bps', labels, ts, value: entry.readBps },
+          { name: 'disk.write_bps', labels, ts, value: entry.writeBps },
+          { name: 'disk.read_iops', labels, ts, value: entry.readIops },
+          { name: 'disk.write_iops', labels, ts, value: entry.writeIops },
+        );
+      }
+      const prevNets = new Map(prevIo.nets.map((n) => [n.iface, n]));
+      for (const n of io.nets) {
+        const p = prevNets.get(n.iface);
+        if (!p || LOOPBACK.test(n.iface)) continue;
+        const entry = {
+          iface: n.iface,
+          rxBps: rate(n.rxBytes - p.rxBytes, seconds),
+          txBps: rate(n.txBytes - p.txBytes, seconds),
+        };
+        net.push(entry);
+        const labels = { iface: n.iface };
+        samples.push(
+          { name: 'net.rx_bps', labels, ts, value: entry.rxBps },
+          { name: 'net.tx_bps', labels, ts, value: entry.txBps },
+        );
+      }
+    }
+    prevIo = io;
+
+    const snapshot: SystemSnapshot = {
+      ts,
+      cpuPct,
+      memUsedPct: memory.usedPct,
+      memTotalBytes: mem.totalBytes,
+      memUsedBytes: memUsed,
+      disks: disks.map((d) => ({
+        mount: d.mount,
+        totalBytes: d.totalBytes,
+        freeBytes: d.freeBytes,
+        freePct: d.freePct,
+      })),
+    };
     return {
       samples,
-      snapshot: { ts, cpuPct, memUsedPct, memTotalBytes: memTotal, memUsedBytes: memUsed, disks: okDisks },
+      snapshot,
+      metrics: { ts, cpu: { totalPct: cpuPct, cores }, memory, disks, disksTs, diskIo, net },
     };
   };
 }

@@ -2,8 +2,10 @@ import i18next from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import enAlerts from './en/alerts.json';
 import enCommon from './en/common.json';
+import enMonitor from './en/monitor.json';
 import jaAlerts from './ja/alerts.json';
 import jaCommon from './ja/common.json';
+import jaMonitor from './ja/monitor.json';
 
 export const LANGUAGES = ['ja', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -18,10 +20,10 @@ export function initI18n(): typeof i18next {
     lng,
     fallbackLng: 'ja',
     defaultNS: 'common',
-    ns: ['common', 'alerts'],
+    ns: ['common', 'alerts', 'monitor'],
     resources: {
-      ja: { common: jaCommon, alerts: jaAlerts },
-      en: { common: enCommon, alerts: enAlerts },
+      ja: { common: jaCommon, alerts: jaAlerts, monitor: jaMonitor },
+      en: { common: enCommon, alerts: enAlerts, monitor: enMonitor },
     },
     interpolation: { escapeValue: false },
   });

@@ -1,0 +1,177 @@
+import type { FamilySummary, ProcessInstance } from '../../../shared/api/monitor.js';
+import type { FamilyDef } from '../../../shared/config/monitor.js';
+import type { Sample } from '../../../shared/series.js';
+import type { Platform, ProcessInfo } from '../platform/types.js';
+import { maskSecrets } from '../secrets/index.js';
+import { classifyProcesses, findOrphans } from './families.js';
+import type { LeakTrend } from './leak.js';
+
+export interface ProcessScan {
+  ts: number;
+  families: FamilySummary[];
+  /** The instances of one family in this scan (built on demand: most scans are never looked at). */
+  instancesOf(family: string): ProcessInstance[];
+  samples: Sample[];
+  /** Processes seen in this scan. */
+  total: number;
+}
+
+export interface ProcessTrackerOptions {
+  /** Logical CPUs: a process's CPU % is its share of the whole machine, as Task Manager shows it. */
+  cpuCount: number;
+  platformKind: Platform['kind'];
+  hungAfterMs: number;
+}
+
+/** What the tracker remembers of a process between scans (keyed by pid, checked against start time). */
+interface Seen {
+  startTime: number;
+  cpuTimeMs: number;
+  ts: number;
+  /** Start of an unbroken run of D-state scans, and its length. */
+  diskSleepSince: number;
+  diskSleepScans: number;
+  maskedFor?: string;
+  masked?: string;
+  scan: number;
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
+}
+
+/**
+ * Turns successive process snapshots into per-family figures. Keeps per-process state between scans
+ * (CPU time for deltas, D-state runs, the masked command line) keyed by pid + start time, so a reused
+ * PID starts fresh. No IO: the caller passes each snapshot in.
+ */
+export function createProcessTracker(opts: ProcessTrackerOptions) {
+  const seen = new Map<number, Seen>();
+  let lastTs: number | undefined;
+  let scanNumber = 0;
+
+  function update(
+    ts: number,
+    processes: readonly ProcessInfo[],
+    families: readonly FamilyDef[],
+    botFolders: readonly string[],
+    leaks: ReadonlyMap<string, LeakTrend> = new Map(),
+  ): ProcessScan {
+    scanNumber++;
+    const cpuPct = new Map<number, number>();
+    const hung = new Set<number>();
+    const cpus = Math.max(1, opts.cpuCount);
+    for (const p of processes) {
+      let entry = seen.get(p.pid);
+      let pct = 0;
+      if (entry && entry.startTime === p.startTime) {
+        if (ts > entry.ts) pct = ((p.cpuTimeMs - entry.cpuTimeMs) / (ts - entry.ts)) * 100;
+      } else {
+        if (lastTs !== undefined && p.startTime >= lastTs && ts > p.startTime) {
+          // Started since the last scan: all its CPU time falls in this interval.
+          pct = (p.cpuTimeMs / (ts - p.startTime)) * 100;
+        }
+        entry = { startTime: p.startTime, cpuTimeMs: 0, ts, diskSleepSince: ts, diskSleepScans: 0, scan: 0 };
+        seen.set(p.pid, entry);
+      }
+      entry.cpuTimeMs = p.cpuTimeMs;
+      entry.ts = ts;
+      entry.scan = scanNumber;
+      cpuPct.set(p.pid, Math.max(0, pct / cpus));
+      if (p.state === 'disk-sleep') {
+        if (entry.diskSleepScans === 0) entry.diskSleepSince = ts;
+        entry.diskSleepScans++;
+        if (entry.diskSleepScans >= 2 && ts - entry.diskSleepSince >= opts.hungAfterMs) hung.add(p.pid);
+      } else {
+        entry.diskSleepScans = 0;
+        if (p.state === 'not-responding') hung.add(p.pid);
+      }
+    }
+    for (const [pid, entry] of seen) if (entry.scan !== scanNumber) seen.delete(pid);
+    lastTs = ts;
+
+    const classified = classifyProcesses(processes, families, { botFolders });
+    const byPid = new Map<number, ProcessInfo>();
+    for (const p of processes) byPid.set(p.pid, p);
+    const summaries: FamilySummary[] = [];
+    const orphansByFamily = new Map<string, Set<number>>();
+    const samples: Sample[] = [];
+    for (const family of families) {
+      const members = classified.get(family.name) ?? [];
+      const orphans = new Set(
+        family.orphanWithout
+          ? findOrphans(members, classified.get(family.orphanWithout) ?? [], processes, byPid).map(
+              (p) => p.pid,
+            )
+          : [],
+      );
+      orphansByFamily.set(family.name, orphans);
+      let cpu = 0;
+      let rss = 0;
+      let zombies = 0;
+      let hungCount = 0;
+      for (const p of members) {
+        cpu += cpuPct.get(p.pid) ?? 0;
+        rss += p.rssBytes;
+        if (p.state === 'zombie' || (opts.platformKind === 'windows' && orphans.has(p.pid))) zombies++;
+        if (hung.has(p.pid)) hungCount++;
+      }
+      const leak = leaks.get(family.name);
+      summaries.push({
+        name: family.name,
+        count: members.length,
+        cpuPct: round1(cpu),
+        rssBytes: rss,
+        zombies,
+        orphans: orphans.size,
+        hung: hungCount,
+        leak: leak ?? null,
+        stopOnEmergency: family.stopOnEmergency,
+      });
+      const labels = { family: family.name };
+      samples.push(
+        { name: 'proc.count', labels, ts, value: members.length },
+        { name: 'proc.cpu_pct', labels, ts, value: round1(cpu) },
+        { name: 'proc.rss', labels, ts, value: rss },
+        { name: 'proc.zombies', labels, ts, value: zombies },
+        { name: 'proc.hung', labels, ts, value: hungCount },
+      );
+      if (leak) samples.push({ name: 'proc.leak_mb_per_h', labels, ts, value: leak.mbPerHour });
+    }
+
+    const built = new Map<string, ProcessInstance[]>();
+    const instancesOf = (name: string): ProcessInstance[] => {
+      let list = built.get(name);
+      if (!list) {
+        const orphans = orphansByFamily.get(name) ?? new Set<number>();
+        list = (classified.get(name) ?? []).map((p) => ({
+          pid: p.pid,
+          ppid: p.ppid,
+          name: p.name,
+          cmdline: maskedCmdline(seen.get(p.pid), p),
+          cpuPct: round1(cpuPct.get(p.pid) ?? 0),
+          rssBytes: p.rssBytes,
+          startTime: p.startTime,
+          state: p.state,
+          hung: hung.has(p.pid),
+          orphan: orphans.has(p.pid),
+        }));
+        built.set(name, list);
+      }
+      return list;
+    };
+    return { ts, families: summaries, instancesOf, samples, total: processes.length };
+  }
+
+  return { update };
+}
+
+/** Masking is regex work: done once per process and command line, not every time instances are read. */
+function maskedCmdline(entry: Seen | undefined, p: ProcessInfo): string {
+  if (!entry || entry.startTime !== p.startTime) return maskSecrets(p.cmdline);
+  if (entry.maskedFor !== p.cmdline || entry.masked === undefined) {
+    entry.maskedFor = p.cmdline;
+    entry.masked = maskSecrets(p.cmdline);
+  }
+  return entry.masked;
+}

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { createProcessTracker, parseDefaultFamilies } from '../../electron/core/monitor/index.js';
+import { createStoreWindow } from '../../electron/core/monitor/store-window.js';
+import type { ProcessInfo } from '../../electron/core/platform/types.js';
+
+const families = parseDefaultFamilies();
+const T = Date.UTC(2026, 0, 1);
+
+function p(pid: number, name: string, cmdline: string, extra: Partial<ProcessInfo> = {}): ProcessInfo {
+  return {
+    pid,
+    ppid: 1,
+    name,
+    cmdline,
+    startTime: T - 60_000,
+    state: 'sleeping',
+    cpuTimeMs: 0,
+    rssBytes: 0,
+    ...extra,
+  };
+}
+
+function family(scan: ReturnType<ReturnType<typeof createProcessTracker>['update']>, name: string) {
+  return scan.families.find((f) => f.name === name)!;
+}
+
+describe('process tracker', () => {
+  it('derives CPU % of the machine from CPU-time deltas per pid + start time', () => {
+    const tracker = createProcessTracker({ cpuCount: 4, platformKind: 'linux', hungAfterMs: 30_000 });
+    const a = p(10, 'python3', 'python3 -m reply_bot.multi_main', { cpuTimeMs: 1_000, rssBytes: 50e6 });
+    const b = p(11, 'python3', 'python3 -m reply_bot.login_assist', { cpuTimeMs: 0, rssBytes: 20e6 });
+    const first = tracker.update(T, [a, b], families, []);
+    expect(family(first, 'bot-runner')).toMatchObject({ count: 2, cpuPct: 0, rssBytes: 70e6 });
+    // 2 s of CPU in 5 s on a 4-CPU machine: 10 % of the machine.
+    const second = tracker.update(T + 5_000, [{ ...a, cpuTimeMs: 3_000 }, b], families, []);
+    expect(family(second, 'bot-runner').cpuPct).toBe(10);
+    expect(second.instancesOf('bot-runner')![0]!.cpuPct).toBe(10);
+    // Same pid, new start time: a different process, no delta against the old one.
+    const reused = { ...a, startTime: T + 6_000, cpuTimeMs: 100 };
+    const third = tracker.update(T + 10_000, [reused, b], families, []);
+    expect(family(third, 'bot-runner').cpuPct).toBe(0.6); // 100 ms over its 4 s of life, 4 CPUs
+    const samples = third.samples
+      .filter((s) => s.labels.family === 'bot-runner')
+      .map((s) => [s.name, s.value]);
+    expect(samples).toEqual([
+      ['proc.count', 2],
+      ['proc.cpu_pct', 0.6],
+      ['proc.rss', 70e6],
+      ['proc.zombies', 0],
+      ['proc.hung', 0],
+    ]);
+  });
+
+  it('counts Linux zombies and calls D state hung only when it lasts across scans', () => {
+    const tracker = createProcessTracker({ cpuCount: 1, platformKind: 'linux', hungAfterMs: 10_000 });
+    const zombie = p(20, 'python3', '', { state: 'zombie' });
+    const stuck = p(21, 'python3', 'python3 x.py', { state: 'disk-sleep' });
+    let scan = tracker.update(T, [zombie, stuck], families, []);
+    expect(family(scan, 'python')).toMatchObject({ count: 2, zombies: 1, hung: 0 });
+    scan = tracker.update(T + 5_000, [zombie, stuck], families, []);
+    expect(family(scan, 'python').hung).toBe(0);
+    scan = tracker.update(T + 10_000, [zombie, stuck], families, []);
+    expect(family(scan, 'python').hung).toBe(1);
+    // Back to sleeping: the run is broken and starts over.
+    tracker.update(T + 15_000, [zombie, { ...stuck, state: 'sleeping' }], families, []);
+    scan = tracker.update(T + 20_000, [zombie, stuck], families, []);
+    expect(family(scan, 'python').hung).toBe(0);
+  });
+
+  it('on Windows an orphaned bot Chrome counts as a zombie; a not-responding window as hung', () => {
+    const tracker = createProcessTracker({ cpuCount: 1, platformKind: 'windows', hungAfterMs: 30_000 });
+    const orphan = p(30, 'chrome.exe', 'chrome.exe --user-data-dir=C:\\bots\\n\\profile\\a', { ppid: 4444 });
+    const hungChrome = p(31, 'chrome.exe', 'chrome.exe', { state: 'not-responding' });
+    const scan = tracker.update(T, [orphan, hungChrome], families, ['C:\\bots\\n']);
+    expect(family(scan, 'bot-chrome')).toMatchObject({ count: 1, zombies: 1, orphans: 1 });
+    expect(family(scan, 'chrome')).toMatchObject({ count: 2, zombies: 0, hung: 1 });
+    expect(scan.instancesOf('bot-chrome')![0]).toMatchObject({ pid: 30, orphan: true });
+  });
+
+  it('masks secrets in instance command lines', () => {
+    const tracker = createProcessTracker({ cpuCount: 1, platformKind: 'linux', hungAfterMs: 30_000 });
+    const bot = p(
+      40,
+      'python3',
+      'python3 -m reply_bot.multi_main --api-key=AIzaSyA1234567890abcdefghijklmnopqrstuv',
+    );
+    const scan = tracker.update(T, [bot], families, []);
+    const cmd = scan.instancesOf('bot-runner')![0]!.cmdline;
+    expect(cmd).toContain('reply_bot.multi_main');
+    expect(cmd).not.toContain('AIzaSy');
+  });
+
+  it('attaches the leak trend and its series when known', () => {
+    const tracker = createProcessTracker({ cpuCount: 1, platformKind: 'linux', hungAfterMs: 30_000 });
+    const leak = { mbPerHour: 12.5, slopeMbPerHour: 12.9, coveredHours: 6, flagged: true };
+    const scan = tracker.update(T, [], families, [], new Map([['chrome', leak]]));
+    expect(family(scan, 'chrome').leak).toEqual(leak);
+    expect(scan.samples.find((s) => s.name === 'proc.leak_mb_per_h')).toMatchObject({
+      labels: { family: 'chrome' },
+      value: 12.5,
+    });
+  });
+});
+
+describe('store window', () => {
+  it('stores the mean of a rate and the last value of a gauge', () => {
+    const w = createStoreWindow();
+    w.add([
+      { name: 'cpu.total', labels: {}, ts: 1, value: 10 },
+      { name: 'mem.used_pct', labels: {}, ts: 1, value: 50 },
+    ]);
+    w.add([
+      { name: 'cpu.total', labels: {}, ts: 2, value: 90 },
+      { name: 'mem.used_pct', labels: {}, ts: 2, value: 55 },
+    ]);
+    expect(w.flush(3)).toEqual([
+      { name: 'cpu.total', labels: {}, ts: 3, value: 50 },
+      { name: 'mem.used_pct', labels: {}, ts: 3, value: 55 },
+    ]);
+    expect(w.flush(4)).toEqual([]);
+  });
+});
