@@ -50,7 +50,7 @@ export function parseProcStat(text: string): ProcStat | null {
   if (open < 1 || close < open) return null;
   const pid = Number(text.slice(0, open));
   // Fields after the comm, starting with field 3 (state): field n is rest[n - 3].
-  const rest = text.slice(close + 2).split(' ');
+  const rest = text.slice(close + 2).split(' ', 23);
   if (!Number.isInteger(pid) || rest.length < 22) return null;
   return {
     pid,

@@ -8,6 +8,7 @@ import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:f
 import { statfs } from 'node:fs/promises';
 import type { Clock } from '../clock/index.js';
 import {
+  linuxStateFromLetter,
   LINUX_CLOCK_TICKS,
   type ProcStat,
   parseBootTimeSeconds,
@@ -64,6 +65,26 @@ interface LinuxContext {
 class ProcReader {
   private buffer = Buffer.allocUnsafe(64 * 1024);
 
+  /** Reads into the shared buffer; returns the byte length or -1. */
+  readBytes(path: string): number {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch {
+      return -1;
+    }
+    try {
+      return readSync(fd, this.buffer, 0, this.buffer.length, 0);
+    } catch {
+      return -1;
+    } finally {
+      closeSync(fd);
+    }
+  }
+  get bytes(): Buffer {
+    return this.buffer;
+  }
+
   /** The file's text, or null when it cannot be read (process exited between readdir and read, EACCES). */
   read(path: string): string | null {
     let fd: number;
@@ -75,9 +96,11 @@ class ProcReader {
     try {
       let length = 0;
       for (;;) {
-        const count = readSync(fd, this.buffer, length, this.buffer.length - length, length);
+        const room = this.buffer.length - length;
+        const count = readSync(fd, this.buffer, length, room, length);
         if (count === 0) break;
         length += count;
+        if (count < room) break;
         if (length === this.buffer.length) {
           const bigger = Buffer.allocUnsafe(this.buffer.length * 2);
           this.buffer.copy(bigger);
@@ -123,8 +146,37 @@ function startTimeMs(ctx: LinuxContext, startTicks: number): number {
 }
 
 function readStat(ctx: LinuxContext, pid: number | string): ProcStat | null {
-  const text = ctx.reader.read(`${ctx.procRoot}/${pid}/stat`);
-  return text === null ? null : parseProcStat(text);
+  const length = ctx.reader.readBytes(`${ctx.procRoot}/${pid}/stat`);
+  if (length <= 0) return null;
+  const b = ctx.reader.bytes;
+  const open = b.indexOf(0x28);
+  const close = b.lastIndexOf(0x29, length);
+  if (open < 1 || close < open) return null;
+  let pidNum = 0;
+  for (let i = 0; i < open - 1; i++) pidNum = pidNum * 10 + (b[i]! - 48);
+  const fields: number[] = [];
+  let field = 0;
+  let value = 0;
+  const stateLetter = String.fromCharCode(b[close + 2]!);
+  for (let i = close + 4; i < length; i++) {
+    const c = b[i]!;
+    if (c === 0x20 || c === 0x0a) {
+      if (field === 0 || field === 10 || field === 11 || field === 18 || field === 20) fields.push(value);
+      field++;
+      value = 0;
+      if (field > 20) break;
+    } else if (c >= 48 && c <= 57) value = value * 10 + (c - 48);
+  }
+  if (fields.length < 5) return null;
+  return {
+    pid: pidNum,
+    comm: b.toString('utf8', open + 1, close),
+    state: linuxStateFromLetter(stateLetter),
+    ppid: fields[0]!,
+    cpuTicks: fields[1]! + fields[2]!,
+    startTicks: fields[3]!,
+    rssPages: fields[4]!,
+  };
 }
 
 interface CachedCmdline {
@@ -142,6 +194,8 @@ const CMDLINE_SETTLE_MS = 10_000;
 
 class LinuxProcessSource implements ProcessSource {
   private cmdlines = new Map<number, CachedCmdline>();
+  private kthreads = new Set<number>();
+  private scans = 0;
 
   constructor(
     private readonly ctx: LinuxContext,
@@ -157,11 +211,16 @@ class LinuxProcessSource implements ProcessSource {
     const now = this.clock.now();
     const nextCache = new Map<number, CachedCmdline>();
     const processes: ProcessInfo[] = [];
+    const recheck = this.scans++ % 60 === 0;
+    const kthreads = new Set<number>();
     for (const entry of readdirSync(ctx.procRoot)) {
       const first = entry.charCodeAt(0);
       if (first < 48 || first > 57) continue; // not a PID directory
+      const pidNum = Number(entry);
+      if (!recheck && this.kthreads.has(pidNum)) { kthreads.add(pidNum); continue; }
       const stat = readStat(ctx, entry);
       if (!stat) continue; // vanished mid-scan
+      if (stat.ppid === 2 || stat.pid === 2) { kthreads.add(stat.pid); continue; }
       const startTime = startTimeMs(ctx, stat.startTicks);
       const cached = this.cmdlines.get(stat.pid);
       let cmdline: string;
@@ -190,6 +249,7 @@ class LinuxProcessSource implements ProcessSource {
       });
     }
     this.cmdlines = nextCache;
+    this.kthreads = kthreads;
     return processes;
   }
 }
