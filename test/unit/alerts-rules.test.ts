@@ -168,7 +168,7 @@ alerts:
     expect(byId['memory-warning']).toMatchObject({ forMs: 30 * 60_000, severity: 'warning' });
     expect(byId['disk-critical']).toMatchObject({ forMs: 0, severity: 'critical' });
     expect(byId['disk-forecast']?.expr.forecast).toEqual({ horizonMs: 86_400_000, lookbackMs: 21_600_000 });
-    expect(byId['memory-leak']).toMatchObject({ forMs: 6 * 3_600_000 });
+    expect(byId['memory-leak']).toMatchObject({ forMs: 15 * 60_000 });
     const actionRules = rules.filter((r) => r.action === 'emergency-stop');
     expect(actionRules.filter((r) => r.enabled).map((r) => r.id)).toEqual(['stop-chrome-runaway']);
     expect(actionRules).toHaveLength(5);

@@ -90,7 +90,8 @@ export const defaultRules: AlertRuleInput[] = [
     id: 'memory-leak',
     name: 'メモリリーク検出',
     expr: 'proc.leak_mb_per_h{family=~".*"} > 10',
-    for: '6h',
+    // The series is already the growth sustained over the 6 h window (monitor.leak.windowHours).
+    for: '15m',
     clear: 5,
     severity: 'warning',
     message: '{{labels.family}} のメモリが {{value}} MB/時 の割合で増え続けています（6 時間以上）',
