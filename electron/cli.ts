@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { createCore } from './core/index.js';
 import { loadOrCreateToken, startServer } from './core/server/index.js';
+import { runStopCli, STOP_CLI_HELP } from './core/stop/cli.js';
 import { defaultDataDir, packageVersion, rendererDir, resourcesDir } from './paths.js';
 
 const HELP = `Nexus Ops ${packageVersion()}: the operator console for the PC that runs your bots.
@@ -8,10 +9,10 @@ const HELP = `Nexus Ops ${packageVersion()}: the operator console for the PC tha
 Usage: nexus-ops <command> [options]
 
 Commands:
-  serve              Start headless mode: monitoring core + web dashboard on 127.0.0.1.
-  --help             Show this help.
+  serve                    Start headless mode: monitoring core + web dashboard on 127.0.0.1.
+${STOP_CLI_HELP}  --help                   Show this help.
 
-Options (serve):
+Options (serve, and where to find the app for stop/resume/status):
   --port <n>         Port on 127.0.0.1 (env NEXUS_OPS_PORT; default from config, 17380). 0 = any free port.
   --data-dir <dir>   Data directory (env NEXUS_OPS_DATA_DIR; default ${defaultDataDir()}).
   --config <file>    Config file (env NEXUS_OPS_CONFIG; default <data-dir>/config.yaml).
@@ -30,6 +31,9 @@ export async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       'data-dir': { type: 'string' },
       config: { type: 'string' },
+      reason: { type: 'string' },
+      actor: { type: 'string' },
+      json: { type: 'boolean' },
     },
   });
   const command = positionals[0];
@@ -38,6 +42,16 @@ export async function main(argv: string[]): Promise<number> {
     return command || values.help ? 0 : 1;
   }
   if (command === 'serve') return serve(values);
+  if (command === 'stop' || command === 'resume' || command === 'status') {
+    return runStopCli(command, {
+      reason: values.reason,
+      actor: values.actor,
+      json: values.json,
+      dataDir: values['data-dir'] ?? process.env.NEXUS_OPS_DATA_DIR ?? defaultDataDir(),
+      configFile: values.config,
+      port: values.port,
+    });
+  }
   process.stderr.write(`nexus-ops: unknown command "${command}". Run nexus-ops --help.\n`);
   return 2;
 }

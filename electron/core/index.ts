@@ -15,10 +15,11 @@ import {
 import { type Clock, systemClock } from './clock/index.js';
 import { type LiveConfig, openLiveConfig, resolveConfigFile } from './config/index.js';
 import { type DesktopPort, noDesktop } from './desktop/index.js';
-import { createMonitor, createMonitorHandlers, type Monitor } from './monitor/index.js';
+import { classifyProcesses, createMonitor, createMonitorHandlers, type Monitor } from './monitor/index.js';
 import { createNotifier, type Notifier } from './notify/index.js';
 import { createPlatform } from './platform/index.js';
 import { redactConfig } from './secrets/index.js';
+import { createStop, type Stop } from './stop/index.js';
 import { openStore, type Store, StoreOpenError } from './store/index.js';
 import { queryChart } from './store/tiers.js';
 
@@ -57,6 +58,7 @@ export interface Core {
   readonly monitor: Monitor;
   readonly alerts: Alerts;
   readonly notifier: Notifier;
+  readonly stop: Stop;
   status(): AppStatus;
   start(): void;
   close(): Promise<void>;
@@ -84,6 +86,7 @@ export function createCore(options: CoreOptions): Core {
   let monitor: Monitor | undefined;
   let notifier: Notifier | undefined;
   let alerts: Alerts | undefined;
+  let stop: Stop | undefined;
   const config = openLiveConfig({
     file: configFile,
     fallback: defaults,
@@ -123,6 +126,8 @@ export function createCore(options: CoreOptions): Core {
     }
   };
 
+  const platform = createPlatform({ clock });
+
   notifier = createNotifier({
     db: store.db,
     clock,
@@ -145,8 +150,29 @@ export function createCore(options: CoreOptions): Core {
     config: config.current().alerts,
     configFile,
     audit,
+    // Automatic triggers are ordinary rules with this action.
+    actions: { 'emergency-stop': (ctx) => stop!.ruleAction(ctx) },
     log: (m) => log.warn(`alerts: ${m}`),
   });
+
+  stop = createStop({
+    platform,
+    store,
+    clock,
+    config: () => config.current(),
+    classify: (processes) =>
+      classifyProcesses(processes, config.current().monitor.families, {
+        botFolders: config.current().bots.folders,
+      }),
+    notifier,
+    onEvent: (e) => events.emit(e),
+    onResume: (at) => alerts!.noteResume(at),
+    onStateChange: () => publishStatus(),
+    log: (m) => log.warn(`stop: ${m}`),
+  });
+  // A resume done by the CLI while the app was closed still starts the rule cooldown.
+  const resumedAt = stop.lastResumeAt();
+  if (resumedAt !== null) alerts.noteResume(resumedAt);
   for (const e of alerts.setConfig(config.current().alerts, config.locate())) {
     log.warn(
       `alerts: ${e.file}:${e.line ?? '?'}:${e.col ?? '?'}: rule ${e.ruleId ?? e.ruleIndex}: ${e.reason}`,
@@ -156,7 +182,6 @@ export function createCore(options: CoreOptions): Core {
   let health: HealthState = 'ok';
   let lastStatusJson = '';
 
-  const platform = createPlatform({ clock });
   monitor = createMonitor({
     clock,
     platform,
@@ -201,7 +226,7 @@ export function createCore(options: CoreOptions): Core {
       configFile,
       configIssues: config.issues(),
       storeError: storeError ?? store.health().error,
-      health: alerts!.health(),
+      health: stop!.isStopped() ? 'stopped' : alerts!.health(),
       sampler: { intervalMs: stats.intervalMs, lagMs: stats.lagMs, skipped: stats.skipped },
       locale: config.current().ui.locale,
     };
@@ -234,6 +259,7 @@ export function createCore(options: CoreOptions): Core {
     }),
     'series.query': (query) => queryChart(store.db, query),
     ...createMonitorHandlers(monitor),
+    ...stop.handlers,
   };
 
   const timers: NodeJS.Timeout[] = [];
@@ -249,12 +275,15 @@ export function createCore(options: CoreOptions): Core {
     monitor,
     alerts,
     notifier,
+    stop,
     status,
     start() {
       monitor!.start();
       timers.push(
         setInterval(() => notifier!.tick(), 1000),
         setInterval(() => alerts!.tick(), 5000),
+        // Stop records that waited for a locked or read-only database.
+        setInterval(() => stop!.flush(), 5000),
       );
       for (const t of timers) t.unref();
       void monitor!.sampleOnce().then((cycle) => {

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { formatConfigIssue } from '../../shared/config/schema.js';
 import { api } from './api/client.js';
 import { AlertsBadge } from './components/AlertsBadge.js';
+import { EmergencyStopButton, StopHistoryPage, StoppedBanner } from './components/stop/index.js';
 import { Toasts } from './components/Toasts.js';
 import { LANGUAGES, type Language, setLanguage } from './i18n/index.js';
 import { AlertsPage } from './pages/alerts/AlertsPage.js';
@@ -21,6 +22,7 @@ export const PAGES = [
   'incidents',
   'logs',
   'settings',
+  'stop-history',
 ] as const;
 export type PageId = (typeof PAGES)[number];
 
@@ -29,6 +31,7 @@ const PAGE_VIEWS: Partial<Record<PageId, () => ReactNode>> = {
   alerts: () => <AlertsPage />,
   system: () => <SystemPage />,
   processes: () => <ProcessesPage />,
+  'stop-history': () => <StopHistoryPage />,
 };
 
 function pageFromHash(): PageId {
@@ -136,6 +139,7 @@ export function App() {
         <header className="top">
           <h1>{t(`nav.${page}`)}</h1>
           <div className="top-right">
+            <EmergencyStopButton />
             {status && (
               <span className={`pill ${status.health}`} data-testid="health">
                 {t(`health.${status.health}`)}
@@ -146,6 +150,7 @@ export function App() {
             </span>
           </div>
         </header>
+        <StoppedBanner />
         <StatusBanners />
         {view ? (
           view()

@@ -3,12 +3,14 @@ import { alertEventSchemas, alertsMethods } from './alerts.js';
 import type { MethodSpec } from './contract.js';
 import { metricsEventSchema, monitorMethods, processesEventSchema } from './monitor.js';
 import { notifyDeliveryEventSchema, notifyMethods } from './notify.js';
+import { stopEventSchemas, stopMethods } from './stop.js';
 import { notifyEventSchema, samplesEventSchema, statusEventSchema, systemMethods } from './system.js';
 
 export * from './alerts.js';
 export * from './contract.js';
 export * from './monitor.js';
 export * from './notify.js';
+export * from './stop.js';
 export * from './system.js';
 
 /** Every method of the API, `domain.verb` → input and output schemas. */
@@ -17,6 +19,7 @@ export const apiMethods = {
   ...alertsMethods,
   ...notifyMethods,
   ...monitorMethods,
+  ...stopMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type ApiMethods = typeof apiMethods;
@@ -38,5 +41,6 @@ export const apiEventSchema = z.discriminatedUnion('type', [
   notifyDeliveryEventSchema,
   metricsEventSchema,
   processesEventSchema,
+  ...stopEventSchemas,
 ]);
 export type ApiEvent = z.infer<typeof apiEventSchema>;

@@ -3,6 +3,7 @@ import { alertsConfigSchema } from './alerts.js';
 import { botsConfigSchema, serverConfigSchema, uiConfigSchema } from './core.js';
 import { monitorConfigSchema } from './monitor.js';
 import { notifyConfigSchema } from './notify.js';
+import { stopConfigSchema } from './stop.js';
 
 export { DEFAULT_PORT } from './core.js';
 
@@ -17,6 +18,7 @@ export const configSchema = z.strictObject({
   bots: botsConfigSchema.prefault({}),
   alerts: alertsConfigSchema.prefault({}),
   notify: notifyConfigSchema.prefault({}),
+  stop: stopConfigSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

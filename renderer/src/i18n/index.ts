@@ -3,9 +3,11 @@ import { initReactI18next } from 'react-i18next';
 import enAlerts from './en/alerts.json';
 import enCommon from './en/common.json';
 import enMonitor from './en/monitor.json';
+import enStop from './en/stop.json';
 import jaAlerts from './ja/alerts.json';
 import jaCommon from './ja/common.json';
 import jaMonitor from './ja/monitor.json';
+import jaStop from './ja/stop.json';
 
 export const LANGUAGES = ['ja', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -20,10 +22,10 @@ export function initI18n(): typeof i18next {
     lng,
     fallbackLng: 'ja',
     defaultNS: 'common',
-    ns: ['common', 'alerts', 'monitor'],
+    ns: ['common', 'alerts', 'monitor', 'stop'],
     resources: {
-      ja: { common: jaCommon, alerts: jaAlerts, monitor: jaMonitor },
-      en: { common: enCommon, alerts: enAlerts, monitor: enMonitor },
+      ja: { common: jaCommon, alerts: jaAlerts, monitor: jaMonitor, stop: jaStop },
+      en: { common: enCommon, alerts: enAlerts, monitor: enMonitor, stop: enStop },
     },
     interpolation: { escapeValue: false },
   });

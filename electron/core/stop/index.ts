@@ -1,0 +1,630 @@
+/**
+ * The emergency stop (issue 5): one action with many doors (button, tray, shortcut, CLI, rule action).
+ *
+ * A stop, in order: records the request (a locked or read-only database does not hold it up: the
+ * record waits in memory and is written afterwards); writes the kill-switch file into every bot
+ * folder; pauses the bot schedules and disables the configured Task Scheduler tasks (remembering which
+ * were enabled); takes ONE snapshot of the stop families' process trees and stops them family by
+ * family, gracefully, then by force after the grace period; re-scans until none is left or lists the
+ * survivors; records the result, notifies, and the state stays "stopped" (also across a restart) until
+ * a deliberate resume.
+ *
+ * `trigger` awaits the whole run (the grace period plus verification: seconds) and returns its
+ * result; `stop.progress` events report every phase meanwhile, so the button shows live progress
+ * whatever the caller does. The run lives in core: a hung renderer cannot block it. A trigger while a
+ * run is in progress joins that run.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { z } from 'zod';
+import { ApiFailure } from '../../../shared/api/contract.js';
+import type {
+  StopApiEvent,
+  StopCounts,
+  StopPhase,
+  StopRun,
+  StopSource,
+  StopStatus,
+  stopMethods,
+} from '../../../shared/api/stop.js';
+import { DEFAULT_STOP_FAMILIES, type StopConfig } from '../../../shared/config/stop.js';
+import type { Clock } from '../clock/index.js';
+import type { Platform } from '../platform/types.js';
+import { type Classify, killTargets } from './kill.js';
+import {
+  type KillSwitchContent,
+  presentKillSwitches,
+  readKillSwitches,
+  removeKillSwitches,
+  writeKillSwitch,
+} from './kill-switch.js';
+import { createStopRepo, type StopStorePort } from './repo.js';
+
+export type { Classify } from './kill.js';
+export type { StopStorePort } from './repo.js';
+export { inKillOrder, protectedPids, type StopTarget, selectTargets } from './targets.js';
+
+/** Implemented by the scheduler (a later issue): pauses every job tagged as starting bots. */
+export interface BotSchedulePauser {
+  /** Pauses them and returns the ids it paused (those that were running/enabled). */
+  pauseBotSchedules(): Promise<string[]>;
+  resumeBotSchedules(ids: readonly string[]): Promise<void>;
+}
+
+export const noBotSchedules: BotSchedulePauser = {
+  async pauseBotSchedules() {
+    return [];
+  },
+  async resumeBotSchedules() {},
+};
+
+/**
+ * The parts of the config the stop reads. The whole app Config fits once it has a `stop` section;
+ * `monitor.families` (with `stopOnEmergency`) gives the stop families and their order.
+ */
+export interface StopConfigView {
+  stop: StopConfig;
+  bots: { folders: readonly string[] };
+  monitor?: { families?: readonly { name: string; stopOnEmergency?: boolean }[] };
+  notify?: { channels: readonly { id: string; enabled?: boolean }[] };
+  ui?: { locale: 'ja' | 'en' };
+}
+
+/** The notifier's send (electron/core/notify), which never blocks. */
+export interface StopNotifier {
+  send(msg: {
+    kind: 'stop';
+    severity: 'critical' | 'warning' | 'info';
+    title: string;
+    body: string;
+    channels: string[];
+    dedupeKey?: string;
+  }): void;
+}
+
+export interface StopDeps {
+  platform: Pick<Platform, 'processes' | 'killer' | 'taskScheduler'>;
+  store: StopStorePort;
+  clock: Clock;
+  config: () => StopConfigView;
+  /** The monitor's classifier bound to the current families and bot folders. */
+  classify: Classify;
+  notifier?: StopNotifier;
+  onEvent?: (event: StopApiEvent) => void;
+  schedules?: BotSchedulePauser;
+  /** Nexus Ops' own PID: it and its ancestors are never touched. Default process.pid. */
+  selfPid?: number;
+  /** Called after a resume with its time: wire alerts.noteResume for the rule cooldown. */
+  onResume?: (at: number) => void;
+  /** Called when isStopped() changes: wire the health state, tray and title. */
+  onStateChange?: (stopped: boolean) => void;
+  log?: (message: string) => void;
+  /** Process-list polling while waiting for exits; default 100 ms. */
+  pollMs?: number;
+  /** Monotonic ms for deadlines and durations; default performance.now. */
+  monotonic?: () => number;
+}
+
+export interface TriggerRequest {
+  source: StopSource;
+  actor?: string;
+  reason?: string;
+  ruleId?: string;
+  alertId?: string;
+}
+
+export interface ResumeRequest {
+  actor: string;
+  reason: string;
+}
+
+type Methods = typeof stopMethods;
+export type StopHandlers = {
+  [M in keyof Methods]: (input: z.output<Methods[M]['input']>) => Promise<z.output<Methods[M]['output']>>;
+};
+
+export interface Stop {
+  trigger(request: TriggerRequest): Promise<StopRun>;
+  resume(request: ResumeRequest): Promise<StopStatus>;
+  status(): StopStatus;
+  history(limit?: number, before?: number): StopRun[];
+  isStopped(): boolean;
+  /** Time of the last resume (also one done by the CLI while the app was closed): feed alerts.noteResume at start. */
+  lastResumeAt(): number | null;
+  /** For the alerts engine: `actions: { 'emergency-stop': stop.ruleAction }`. */
+  ruleAction(ctx: { ruleId: string; alertId: string; reason: string }): Promise<void>;
+  /** Retries records that waited for the database; call it from a periodic tick. */
+  flush(): boolean;
+  handlers: StopHandlers;
+}
+
+const DEFAULT_REASONS: Record<StopSource, { ja: string; en: string }> = {
+  button: { ja: '画面の緊急停止ボタン', en: 'Emergency stop button' },
+  tray: { ja: 'トレイメニューの緊急停止', en: 'Tray menu emergency stop' },
+  shortcut: { ja: 'キーボードショートカットの緊急停止', en: 'Emergency stop keyboard shortcut' },
+  cli: { ja: 'コマンドラインの緊急停止', en: 'Emergency stop from the command line' },
+  rule: { ja: 'アラートルールによる自動停止', en: 'Automatic stop by an alert rule' },
+};
+
+export function stopFamiliesOf(config: StopConfigView): string[] {
+  const families = config.monitor?.families;
+  if (!families) return [...DEFAULT_STOP_FAMILIES];
+  return families.filter((f) => f.stopOnEmergency).map((f) => f.name);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function createStop(deps: StopDeps): Stop {
+  const monotonic = deps.monotonic ?? (() => performance.now());
+  const repo = createStopRepo(deps.store, monotonic);
+  const selfPid = deps.selfPid ?? process.pid;
+  const log = deps.log ?? (() => {});
+
+  /** Unresumed runs, oldest first (the stopped state), and the latest run of any kind. */
+  let unresumed: StopRun[] = [];
+  let latest: StopRun | null = null;
+  let lastResumeAt: number | null = null;
+  /** Runs known here that the database may not have yet (history merges them). */
+  const recent = new Map<string, StopRun>();
+  let running: { run: StopRun; done: Promise<StopRun> } | null = null;
+  let wasStopped = false;
+
+  load();
+
+  function load(): void {
+    try {
+      unresumed = repo.unresumed();
+      latest = repo.latest();
+      lastResumeAt = repo.lastResumeAt();
+    } catch (err) {
+      log(`stop: cannot read stop history: ${errorText(err)}`);
+    }
+    // A run still marked running: Nexus Ops ended during it.
+    for (const run of unresumed) {
+      if (run.status !== 'running') continue;
+      run.status = 'interrupted';
+      run.errors.push('Nexus Ops ended before this stop finished');
+      if (latest?.id === run.id) latest = run;
+      recent.set(run.id, run);
+      repo.saveRun(run);
+    }
+    wasStopped = isStopped();
+  }
+
+  function cfg(): StopConfigView {
+    return deps.config();
+  }
+
+  function locale(): 'ja' | 'en' {
+    return cfg().ui?.locale ?? 'ja';
+  }
+
+  function killSwitchPresent(): string[] {
+    const c = cfg();
+    try {
+      return presentKillSwitches(c.bots.folders, c.stop.killSwitchFile);
+    } catch {
+      return [];
+    }
+  }
+
+  function isStopped(): boolean {
+    return running !== null || unresumed.length > 0 || killSwitchPresent().length > 0;
+  }
+
+  function cooldownUntil(): number | null {
+    if (lastResumeAt === null) return null;
+    const until = lastResumeAt + cfg().stop.resumeCooldownMinutes * 60_000;
+    return until > deps.clock.now() ? until : null;
+  }
+
+  function status(): StopStatus {
+    repo.flush();
+    const c = cfg();
+    return {
+      stopped: isStopped(),
+      since: running?.run.requestedAt ?? unresumed[0]?.requestedAt ?? null,
+      running: running !== null,
+      latest: running?.run ?? latest,
+      killSwitch: { file: c.stop.killSwitchFile, present: killSwitchPresent() },
+      cooldownUntil: cooldownUntil(),
+      unrecorded: repo.backlog(),
+    };
+  }
+
+  function emit(event: StopApiEvent): void {
+    try {
+      deps.onEvent?.(event);
+    } catch (err) {
+      log(`stop: event listener failed: ${errorText(err)}`);
+    }
+  }
+
+  function stateChanged(): void {
+    const now = isStopped();
+    emit({ type: 'stop.state', status: status() });
+    if (now !== wasStopped) {
+      wasStopped = now;
+      try {
+        deps.onStateChange?.(now);
+      } catch (err) {
+        log(`stop: state listener failed: ${errorText(err)}`);
+      }
+    }
+  }
+
+  function notify(severity: 'critical' | 'info', title: string, body: string, dedupeKey: string): void {
+    if (!deps.notifier) return;
+    const c = cfg();
+    const channels =
+      c.stop.notifyChannels.length > 0
+        ? [...c.stop.notifyChannels]
+        : (c.notify?.channels ?? []).filter((ch) => ch.enabled !== false).map((ch) => ch.id);
+    if (channels.length === 0) return;
+    try {
+      deps.notifier.send({ kind: 'stop', severity, title, body, channels, dedupeKey });
+    } catch (err) {
+      log(`stop: notification failed: ${errorText(err)}`);
+    }
+  }
+
+  function record(run: StopRun): void {
+    recent.set(run.id, run);
+    if (!repo.saveRun(run)) run.recordedLate = true;
+  }
+
+  function audit(actor: string, action: string, details: Record<string, unknown>, run?: StopRun): void {
+    if (!repo.audit({ actor, action, details }) && run) run.recordedLate = true;
+  }
+
+  async function execute(run: StopRun): Promise<StopRun> {
+    const c = cfg();
+    const t0 = monotonic();
+    const stepStart = new Map<StopPhase, number>();
+    const step = (phase: StopPhase, counts: StopCounts, remaining: number, message?: string) => {
+      if (!stepStart.has(phase)) {
+        stepStart.set(phase, monotonic());
+        run.steps.push({ phase, at: deps.clock.now(), ms: Math.round(monotonic() - t0) });
+      }
+      run.counts = counts;
+      emit({
+        type: 'stop.progress',
+        runId: run.id,
+        phase,
+        at: deps.clock.now(),
+        counts,
+        remaining,
+        ...(message ? { message } : {}),
+      });
+    };
+    const zero: StopCounts = { targets: 0, stopped: 0, forced: 0, survivors: 0 };
+
+    // 1. The request, before anything else; a failing database only delays the record.
+    audit(
+      run.actor,
+      'stop.requested',
+      { runId: run.id, source: run.source, reason: run.reason, ruleId: run.ruleId, at: run.requestedAt },
+      run,
+    );
+    record(run);
+    step('requested', zero, 0, run.reason);
+
+    // 2. Kill-switch files, so a bot that starts later stands down too.
+    const content: KillSwitchContent = {
+      stopped: true,
+      reason: run.reason,
+      source: run.source,
+      actor: run.actor,
+      runId: run.id,
+      time: new Date(run.requestedAt).toISOString(),
+      at: run.requestedAt,
+      by: 'Nexus Ops',
+    };
+    run.killSwitch = writeKillSwitch(c.bots.folders, c.stop.killSwitchFile, content);
+    for (const f of run.killSwitch.failed) run.errors.push(`kill-switch ${f.path}: ${f.error}`);
+    step('kill-switch', zero, 0, `${run.killSwitch.written.length} file(s)`);
+
+    // 3. Schedules. Our own scheduler is paused before the kill (in-process, quick). Task Scheduler
+    // tasks run schtasks.exe (hundreds of ms each): they are disabled while the kill proceeds and
+    // awaited before the run ends; the verify re-scan kills anything they launched meanwhile.
+    try {
+      run.pausedSchedules = await withTimeout((deps.schedules ?? noBotSchedules).pauseBotSchedules(), 5000);
+    } catch (err) {
+      run.errors.push(`bot schedules: ${errorText(err)}`);
+    }
+    const tasksDone = Promise.all(
+      c.stop.windowsTasks.map(async (task) => {
+        try {
+          const { wasEnabled } = await deps.platform.taskScheduler.disable(task);
+          if (wasEnabled) run.disabledTasks.push(task);
+        } catch (err) {
+          run.errors.push(`task ${task}: ${errorText(err)}`);
+        }
+      }),
+    );
+    step('schedules', zero, 0);
+
+    // 4-5. Snapshot, graceful, force, verify.
+    try {
+      const result = await killTargets({
+        processes: deps.platform.processes,
+        killer: deps.platform.killer,
+        classify: deps.classify,
+        stopFamilies: stopFamiliesOf(c),
+        selfPid,
+        graceMs: c.stop.graceSeconds * 1000,
+        verifyMs: c.stop.verifySeconds * 1000,
+        pollMs: deps.pollMs ?? 100,
+        monotonic,
+        onPhase: step,
+      });
+      run.counts = result.counts;
+      run.survivors = result.survivors;
+      run.families = result.byFamily;
+    } catch (err) {
+      run.errors.push(`process stop failed: ${errorText(err)}`);
+      run.survivors = [
+        { pid: 0, name: '?', family: '?', reason: `process list or kill failed: ${errorText(err)}` },
+      ];
+      run.counts = { ...run.counts, survivors: Math.max(1, run.counts.survivors) };
+    }
+    await tasksDone;
+
+    if (run.disabledTasks.length > 0 || run.pausedSchedules.length > 0) {
+      // Resume must find what to re-enable even when the database lost this run.
+      content.disabledTasks = run.disabledTasks;
+      content.pausedSchedules = run.pausedSchedules;
+      const again = writeKillSwitch(c.bots.folders, c.stop.killSwitchFile, content);
+      for (const f of again.failed) run.errors.push(`kill-switch ${f.path}: ${f.error}`);
+    }
+
+    // 6. Result.
+    run.finishedAt = deps.clock.now();
+    run.durationMs = Math.round((monotonic() - t0) * 10) / 10;
+    run.status = run.survivors.length === 0 ? 'done' : 'survivors';
+    step('done', run.counts, run.survivors.length);
+    audit(run.actor, 'stop.completed', {
+      runId: run.id,
+      status: run.status,
+      durationMs: run.durationMs,
+      counts: run.counts,
+      survivors: run.survivors,
+      disabledTasks: run.disabledTasks,
+      pausedSchedules: run.pausedSchedules,
+    });
+    record(run);
+    if (run.recordedLate) record(run); // carries the flag itself once the database is back
+    notifyResult(run);
+    return run;
+  }
+
+  function notifyResult(run: StopRun): void {
+    const ja = locale() === 'ja';
+    const ok = run.status === 'done';
+    const c = run.counts;
+    const title = ja
+      ? ok
+        ? '緊急停止を実行しました'
+        : `緊急停止: ${c.survivors} 個のプロセスが残っています`
+      : ok
+        ? 'Emergency stop done'
+        : `Emergency stop: ${c.survivors} process(es) survived`;
+    const lines = ja
+      ? [
+          `理由: ${run.reason}（${run.source} / ${run.actor}）`,
+          `停止 ${c.stopped} / 対象 ${c.targets}（強制終了 ${c.forced}）・${run.durationMs} ms`,
+          ...run.survivors.map((s) => `残存: PID ${s.pid} ${s.name} (${s.family}): ${s.reason}`),
+          ...(run.disabledTasks.length > 0 ? [`無効化したタスク: ${run.disabledTasks.join(', ')}`] : []),
+          '再開は画面の「再開」または nexus-ops resume --reason "…" で行います。',
+        ]
+      : [
+          `Reason: ${run.reason} (${run.source} / ${run.actor})`,
+          `Stopped ${c.stopped} of ${c.targets} (forced ${c.forced}) in ${run.durationMs} ms`,
+          ...run.survivors.map((s) => `Survivor: PID ${s.pid} ${s.name} (${s.family}): ${s.reason}`),
+          ...(run.disabledTasks.length > 0 ? [`Disabled tasks: ${run.disabledTasks.join(', ')}`] : []),
+          'Resume with the Resume button or nexus-ops resume --reason "…".',
+        ];
+    notify('critical', title, lines.join('\n'), `stop:${run.id}`);
+  }
+
+  async function trigger(request: TriggerRequest): Promise<StopRun> {
+    const actor = request.actor?.trim() || (request.ruleId ? `rule:${request.ruleId}` : 'operator');
+    const reason = request.reason?.trim() || DEFAULT_REASONS[request.source][locale()];
+    if (running) {
+      audit(actor, 'stop.requested', { joined: running.run.id, source: request.source, reason });
+      return running.done;
+    }
+    if (request.source === 'rule') {
+      const until = cooldownUntil();
+      if (until !== null) {
+        audit(actor, 'stop.refused', {
+          source: 'rule',
+          ruleId: request.ruleId,
+          reason,
+          cooldownUntil: until,
+        });
+        throw new ApiFailure(
+          'conflict',
+          `automatic stop refused: cooldown after the last resume until ${new Date(until).toISOString()}`,
+        );
+      }
+    }
+    const run: StopRun = {
+      id: `stop-${deps.clock.now().toString(36)}-${randomUUID().slice(0, 8)}`,
+      source: request.source,
+      actor,
+      reason,
+      ruleId: request.ruleId ?? null,
+      alertId: request.alertId ?? null,
+      requestedAt: deps.clock.now(),
+      finishedAt: null,
+      durationMs: null,
+      status: 'running',
+      counts: { targets: 0, stopped: 0, forced: 0, survivors: 0 },
+      families: {},
+      survivors: [],
+      killSwitch: { written: [], failed: [] },
+      pausedSchedules: [],
+      disabledTasks: [],
+      errors: [],
+      steps: [],
+      recordedLate: false,
+      resumedAt: null,
+      resumedBy: null,
+      resumeReason: null,
+    };
+    const done = execute(run).then(
+      (finished) => {
+        running = null;
+        latest = finished;
+        unresumed.push(finished);
+        emit({ type: 'stop.result', run: finished });
+        stateChanged();
+        return finished;
+      },
+      (err: unknown) => {
+        // execute() catches what it expects; this is a bug, but the state must still say stopped.
+        running = null;
+        run.status = 'interrupted';
+        run.finishedAt = deps.clock.now();
+        run.errors.push(`stop failed: ${errorText(err)}`);
+        latest = run;
+        unresumed.push(run);
+        record(run);
+        emit({ type: 'stop.result', run });
+        stateChanged();
+        return run;
+      },
+    );
+    running = { run, done };
+    latest = run;
+    stateChanged();
+    return done;
+  }
+
+  async function resume(request: ResumeRequest): Promise<StopStatus> {
+    const reason = request.reason.trim();
+    if (!reason) throw new ApiFailure('invalid_input', 'a resume needs a reason');
+    if (running) throw new ApiFailure('conflict', 'a stop is in progress: resume after it has finished');
+    if (!isStopped()) throw new ApiFailure('conflict', 'not stopped: nothing to resume');
+    const c = cfg();
+    const at = deps.clock.now();
+    const fromFiles = readKillSwitches(c.bots.folders, c.stop.killSwitchFile);
+    const tasks = new Set<string>([
+      ...unresumed.flatMap((r) => r.disabledTasks),
+      ...fromFiles.flatMap((f) => f.disabledTasks ?? []),
+    ]);
+    const schedules = new Set<string>([
+      ...unresumed.flatMap((r) => r.pausedSchedules),
+      ...fromFiles.flatMap((f) => f.pausedSchedules ?? []),
+    ]);
+    const errors: string[] = [];
+
+    const removal = removeKillSwitches(c.bots.folders, c.stop.killSwitchFile);
+    for (const f of removal.failed) errors.push(`kill-switch ${f.path}: ${f.error}`);
+    const enabledTasks: string[] = [];
+    for (const task of tasks) {
+      try {
+        await deps.platform.taskScheduler.enable(task);
+        enabledTasks.push(task);
+      } catch (err) {
+        errors.push(`task ${task}: ${errorText(err)}`);
+      }
+    }
+    try {
+      if (schedules.size > 0) await (deps.schedules ?? noBotSchedules).resumeBotSchedules([...schedules]);
+    } catch (err) {
+      errors.push(`bot schedules: ${errorText(err)}`);
+    }
+
+    const detail = {
+      removedKillSwitches: removal.removed,
+      enabledTasks,
+      resumedSchedules: [...schedules],
+      errors,
+    };
+    audit(request.actor, 'stop.resumed', { reason, runs: unresumed.map((r) => r.id), ...detail });
+    for (const run of unresumed) {
+      run.resumedAt = at;
+      run.resumedBy = request.actor;
+      run.resumeReason = reason;
+      recent.set(run.id, run);
+      repo.saveRun(run, detail);
+    }
+    unresumed = [];
+    lastResumeAt = at;
+    try {
+      deps.onResume?.(at);
+    } catch (err) {
+      log(`stop: resume listener failed: ${errorText(err)}`);
+    }
+    const ja = locale() === 'ja';
+    notify(
+      'info',
+      ja ? '緊急停止を解除しました' : 'Emergency stop resumed',
+      ja
+        ? `理由: ${reason}（${request.actor}）${enabledTasks.length ? `\n再有効化したタスク: ${enabledTasks.join(', ')}` : ''}`
+        : `Reason: ${reason} (${request.actor})${enabledTasks.length ? `\nRe-enabled tasks: ${enabledTasks.join(', ')}` : ''}`,
+      `resume:${at}`,
+    );
+    stateChanged();
+    if (errors.length > 0) log(`stop: resume finished with problems: ${errors.join('; ')}`);
+    return status();
+  }
+
+  function history(limit = 50, before?: number): StopRun[] {
+    repo.flush();
+    let stored: StopRun[] = [];
+    try {
+      stored = repo.history(limit, before);
+    } catch (err) {
+      log(`stop: cannot read stop history: ${errorText(err)}`);
+    }
+    const byId = new Map(stored.map((r) => [r.id, r]));
+    // Runs held here are newer than (or missing from) the database while it refuses writes.
+    for (const run of recent.values()) {
+      if (before === undefined || run.requestedAt < before) byId.set(run.id, run);
+    }
+    if (running) byId.set(running.run.id, running.run);
+    return [...byId.values()].sort((a, b) => b.requestedAt - a.requestedAt).slice(0, limit);
+  }
+
+  const stop: Stop = {
+    trigger,
+    resume,
+    status,
+    history,
+    isStopped,
+    lastResumeAt: () => lastResumeAt,
+    async ruleAction(ctx) {
+      await trigger({ source: 'rule', ruleId: ctx.ruleId, alertId: ctx.alertId, reason: ctx.reason });
+    },
+    flush: () => {
+      const ok = repo.flush(true);
+      if (ok) {
+        // Once written, the database is the source again; keep only what is unresumed or running.
+        for (const [id, run] of recent) if (run.resumedAt !== null) recent.delete(id);
+      }
+      return ok;
+    },
+    handlers: {
+      'stop.trigger': (input) => trigger(input),
+      'stop.resume': (input) => resume(input),
+      'stop.status': async () => status(),
+      'stop.history': async ({ limit, before }) => ({ runs: history(limit, before) }),
+    },
+  };
+  return stop;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]);
+}
