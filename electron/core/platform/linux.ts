@@ -8,8 +8,8 @@ import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:f
 import { statfs } from 'node:fs/promises';
 import type { Clock } from '../clock/index.js';
 import {
-  linuxStateFromLetter,
   LINUX_CLOCK_TICKS,
+  linuxStateFromLetter,
   type ProcStat,
   parseBootTimeSeconds,
   parseCmdline,
@@ -18,7 +18,6 @@ import {
   parseMounts,
   parseNetDev,
   parsePageSizeFromSmaps,
-  parseProcStat,
 } from './linux-parse.js';
 import type {
   DiskSpace,
@@ -217,10 +216,16 @@ class LinuxProcessSource implements ProcessSource {
       const first = entry.charCodeAt(0);
       if (first < 48 || first > 57) continue; // not a PID directory
       const pidNum = Number(entry);
-      if (!recheck && this.kthreads.has(pidNum)) { kthreads.add(pidNum); continue; }
+      if (!recheck && this.kthreads.has(pidNum)) {
+        kthreads.add(pidNum);
+        continue;
+      }
       const stat = readStat(ctx, entry);
       if (!stat) continue; // vanished mid-scan
-      if (stat.ppid === 2 || stat.pid === 2) { kthreads.add(stat.pid); continue; }
+      if (stat.ppid === 2 || stat.pid === 2) {
+        kthreads.add(stat.pid);
+        continue;
+      }
       const startTime = startTimeMs(ctx, stat.startTicks);
       const cached = this.cmdlines.get(stat.pid);
       let cmdline: string;

@@ -183,4 +183,5 @@ function createStore(db: BetterSqlite3.Database, file: string, clock: Clock, max
 function auditHash(prev: string, ts: number, actor: string, action: string, details: string): string {
   return createHash('sha256').update(`${prev}\n${ts}\n${actor}\n${action}\n${details}`).digest('hex');
 }
+
 export * from './tiers.js';
