@@ -3,12 +3,21 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { benchAlertEvaluation, benchAlertLatency } from './alerts.js';
+import { benchAgentOverhead, benchChartQuery } from './monitor.js';
+import { benchStopForce, benchStopGraceful } from './stop.js';
 import { benchIngest } from './store.js';
 
 type Bench = () => Promise<unknown>;
 
 const benches: Record<string, Bench> = {
   ingest: () => benchIngest(),
+  'monitor-overhead': () => benchAgentOverhead(),
+  'chart-query': () => benchChartQuery(),
+  'alerts-evaluation': () => benchAlertEvaluation(),
+  'alerts-latency': () => benchAlertLatency(),
+  'stop-force': () => benchStopForce(),
+  'stop-graceful': () => benchStopGraceful(),
 };
 
 async function main(): Promise<void> {
