@@ -2,14 +2,16 @@ import { z } from 'zod';
 import { epochMs, method } from './contract.js';
 
 const severity = z.enum(['critical', 'warning', 'info']);
-export const deliveryStatusSchema = z.enum([
+export const messageKinds = ['firing', 'escalation', 'repeat', 'resolved', 'stop', 'test'] as const;
+export const deliveryStatuses = [
   'queued',
   'sent',
   'failed',
   'retrying',
   'rate_limited',
   'suppressed',
-]);
+] as const;
+export const deliveryStatusSchema = z.enum(deliveryStatuses);
 
 /** One message on one channel, as stored: title, body and error are already masked. */
 export const deliveryRecordSchema = z.object({
@@ -17,7 +19,7 @@ export const deliveryRecordSchema = z.object({
   messageId: z.string(),
   channelId: z.string(),
   channelType: z.string(),
-  kind: z.enum(['firing', 'escalation', 'repeat', 'resolved', 'stop', 'test']),
+  kind: z.enum(messageKinds),
   severity,
   alertId: z.string().nullable(),
   title: z.string(),

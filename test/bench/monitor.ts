@@ -32,11 +32,11 @@ import { coreMigration } from '../../electron/core/store/migrations/001-core.js'
 import { tiersMigration } from '../../electron/core/store/migrations/002-tiers.js';
 import { queryChart, runMaintenance } from '../../electron/core/store/tiers.js';
 import { monitorConfigSchema } from '../../shared/config/monitor.js';
+import { CHROMIUM, headlessChromiumArgs } from '../helpers/chromium.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
 const CLOCK_TICKS = 100;
-const CHROMIUM = '/usr/bin/chromium';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -160,21 +160,7 @@ export async function benchAgentOverhead(options: AgentOverheadOptions = {}) {
     const chromium = existsSync(CHROMIUM);
     if (chromium) {
       children.push(
-        spawn(
-          CHROMIUM,
-          [
-            '--headless',
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-            '--no-first-run',
-            `--user-data-dir=${join(botFolder, 'profile', 'acc1')}`,
-            'about:blank',
-          ],
-          { stdio: 'ignore' },
-        ),
+        spawn(CHROMIUM, headlessChromiumArgs(join(botFolder, 'profile', 'acc1')), { stdio: 'ignore' }),
       );
     }
     const agentFile = await bundleAgent(join(dir, 'agent'));

@@ -7,8 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../electron/core/clock/index.js';
 import { createMonitor, type Monitor, type MonitorCycle } from '../../electron/core/monitor/index.js';
 import { monitorConfigSchema } from '../../shared/config/monitor.js';
+import { CHROMIUM, headlessChromiumArgs } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const children: ChildProcess[] = [];
 let dir: string;
 let botFolder: string;
@@ -157,22 +157,13 @@ describe('process families with real processes', () => {
   it.skipIf(!existsSync(CHROMIUM))(
     'puts a headless Chromium with a profile under a bot folder in bot-chrome, and one elsewhere not',
     async () => {
-      const flags = [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ];
       const bot = track(
-        spawn(CHROMIUM, [...flags, `--user-data-dir=${join(botFolder, 'profile', 'acc1')}`, 'about:blank'], {
+        spawn(CHROMIUM, headlessChromiumArgs(join(botFolder, 'profile', 'acc1')), {
           stdio: 'ignore',
         }),
       );
       const operator = track(
-        spawn(CHROMIUM, [...flags, `--user-data-dir=${join(dir, 'operator', 'profile')}`, 'about:blank'], {
+        spawn(CHROMIUM, headlessChromiumArgs(join(dir, 'operator', 'profile')), {
           stdio: 'ignore',
         }),
       );

@@ -1,18 +1,9 @@
+import type { DeliveryRecordView, deliveryStatuses, messageKinds } from '../../../shared/api/notify.js';
 import type { NotifySeverity } from '../../../shared/config/notify.js';
 
+export { deliveryStatuses, messageKinds } from '../../../shared/api/notify.js';
 export type { NotifySeverity } from '../../../shared/config/notify.js';
-
-export const messageKinds = ['firing', 'escalation', 'repeat', 'resolved', 'stop', 'test'] as const;
 export type MessageKind = (typeof messageKinds)[number];
-
-export const deliveryStatuses = [
-  'queued',
-  'sent',
-  'failed',
-  'retrying',
-  'rate_limited',
-  'suppressed',
-] as const;
 export type DeliveryStatus = (typeof deliveryStatuses)[number];
 
 export interface NotifyMessage {
@@ -27,25 +18,8 @@ export interface NotifyMessage {
   dedupeKey?: string;
 }
 
-/** One message on one channel, as stored (title, body and error already masked). */
-export interface DeliveryRecord {
-  id: number;
-  messageId: string;
-  channelId: string;
-  channelType: string;
-  kind: MessageKind;
-  severity: NotifySeverity;
-  alertId: string | null;
-  title: string;
-  body: string;
-  status: DeliveryStatus;
-  attempts: number;
-  lastError: string | null;
-  createdAt: number;
-  updatedAt: number;
-  sentAt: number | null;
-  nextAttemptAt: number | null;
-}
+/** One message on one channel, as stored (title, body and error already masked): the API's shape. */
+export type DeliveryRecord = DeliveryRecordView;
 
 export interface DeliveryFilter {
   since?: number;
