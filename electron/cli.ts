@@ -93,6 +93,13 @@ async function serve(values: { port?: string; 'data-dir'?: string; config?: stri
     return 1;
   }
   core.start();
+  // Last resort: a bug in one capability is logged; monitoring, alerts and the stop keep running.
+  process.on('uncaughtException', (err) =>
+    process.stderr.write(`nexus-ops: uncaught: ${err.stack ?? err.message}\n`),
+  );
+  process.on('unhandledRejection', (err) =>
+    process.stderr.write(`nexus-ops: unhandled rejection: ${String(err)}\n`),
+  );
   const tokenNote =
     source === 'env'
       ? 'token from NEXUS_OPS_TOKEN'

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { extname, isAbsolute, join, normalize, relative } from 'node:path';
 import { app, BrowserWindow, globalShortcut, ipcMain, protocol, shell } from 'electron';
 import { type Core, createCore } from './core/index.js';
 import {
@@ -42,6 +42,24 @@ let core: Core | undefined;
 let server: RunningServer | undefined;
 let window: BrowserWindow | undefined;
 let quitting = false;
+
+/** The built renderer file an app:// URL names, or undefined for anything outside it or not a file. */
+function rendererFile(root: string, url: string): string | undefined {
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(new URL(url).pathname);
+  } catch {
+    return undefined;
+  }
+  const file = normalize(join(root, pathname));
+  const rel = relative(root, file);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return undefined;
+  try {
+    return statSync(file).isFile() ? file : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function operatorName(): string {
   try {
@@ -104,6 +122,10 @@ function showWindow(): void {
   window.focus();
 }
 
+// Last resort: a bug in one capability is logged; the monitor, the tray and the stop keep running.
+process.on('uncaughtException', (err) => console.error(`[nexus-ops] uncaught: ${err.stack ?? err.message}`));
+process.on('unhandledRejection', (err) => console.error(`[nexus-ops] unhandled rejection: ${String(err)}`));
+
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
@@ -115,9 +137,8 @@ if (!app.requestSingleInstanceLock()) {
   app.whenReady().then(() => {
     const root = rendererDir();
     protocol.handle('app', (request) => {
-      const { pathname } = new URL(request.url);
-      const file = normalize(join(root, decodeURIComponent(pathname)));
-      if (!file.startsWith(root) || !existsSync(file)) return new Response('not found', { status: 404 });
+      const file = rendererFile(root, request.url);
+      if (!file) return new Response('not found', { status: 404 });
       return new Response(readFileSync(file), {
         headers: {
           'content-type': MIME[extname(file)] ?? 'application/octet-stream',

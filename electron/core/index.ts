@@ -83,6 +83,15 @@ export function createCore(options: CoreOptions): Core {
     defaultFile: join(options.resourcesDir, 'config', 'default.yaml'),
   });
 
+  /** Timers and watchers call into every capability: one failure is logged, never the end of the monitor. */
+  const guard = (what: string, work: () => void) => {
+    try {
+      work();
+    } catch (err) {
+      log.error(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+
   let monitor: Monitor | undefined;
   let notifier: Notifier | undefined;
   let alerts: Alerts | undefined;
@@ -96,10 +105,12 @@ export function createCore(options: CoreOptions): Core {
       if (monitor) publishStatus();
     },
     onChange(next) {
-      monitor?.reschedule();
-      notifier?.setConfig(next.notify);
-      alerts?.setConfig(next.alerts, config.locate());
-      if (monitor) publishStatus();
+      guard('config reload', () => {
+        monitor?.reschedule();
+        notifier?.setConfig(next.notify);
+        alerts?.setConfig(next.alerts, config.locate());
+        if (monitor) publishStatus();
+      });
     },
   });
 
@@ -172,12 +183,14 @@ export function createCore(options: CoreOptions): Core {
   });
   // A resume done by the CLI while the app was closed still starts the rule cooldown.
   const resumedAt = stop.lastResumeAt();
-  if (resumedAt !== null) alerts.noteResume(resumedAt);
-  for (const e of alerts.setConfig(config.current().alerts, config.locate())) {
-    log.warn(
-      `alerts: ${e.file}:${e.line ?? '?'}:${e.col ?? '?'}: rule ${e.ruleId ?? e.ruleIndex}: ${e.reason}`,
-    );
-  }
+  if (resumedAt !== null) guard('alerts', () => alerts!.noteResume(resumedAt));
+  guard('alerts', () => {
+    for (const e of alerts!.setConfig(config.current().alerts, config.locate())) {
+      log.warn(
+        `alerts: ${e.file}:${e.line ?? '?'}:${e.col ?? '?'}: rule ${e.ruleId ?? e.ruleIndex}: ${e.reason}`,
+      );
+    }
+  });
 
   let health: HealthState = 'ok';
   let lastStatusJson = '';
@@ -190,14 +203,16 @@ export function createCore(options: CoreOptions): Core {
     botFolders: () => config.current().bots.folders,
     onCycle(cycle) {
       store.writeSamples(cycle.toStore);
-      alerts!.evaluate(
-        cycle.samples.map((s) => ({
-          key: seriesKey(s.name, s.labels),
-          name: s.name,
-          labels: s.labels,
-          ts: s.ts,
-          value: s.value,
-        })),
+      guard('alerts', () =>
+        alerts!.evaluate(
+          cycle.samples.map((s) => ({
+            key: seriesKey(s.name, s.labels),
+            name: s.name,
+            labels: s.labels,
+            ts: s.ts,
+            value: s.value,
+          })),
+        ),
       );
       events.emit({
         type: 'samples',
@@ -280,16 +295,21 @@ export function createCore(options: CoreOptions): Core {
     start() {
       monitor!.start();
       timers.push(
-        setInterval(() => notifier!.tick(), 1000),
-        setInterval(() => alerts!.tick(), 5000),
+        setInterval(() => guard('notify', () => notifier!.tick()), 1000),
+        setInterval(() => guard('alerts', () => alerts!.tick()), 5000),
         // Stop records that waited for a locked or read-only database.
-        setInterval(() => stop!.flush(), 5000),
+        setInterval(() => guard('stop', () => stop!.flush()), 5000),
       );
       for (const t of timers) t.unref();
-      void monitor!.sampleOnce().then((cycle) => {
-        store.writeSamples(cycle.toStore);
-        publishStatus();
-      });
+      monitor!
+        .sampleOnce()
+        .then((cycle) => {
+          store.writeSamples(cycle.toStore);
+          publishStatus();
+        })
+        .catch((err: unknown) =>
+          log.error(`first sample: ${err instanceof Error ? err.message : String(err)}`),
+        );
     },
     async close() {
       await monitor!.close();

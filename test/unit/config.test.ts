@@ -105,6 +105,18 @@ describe('live config', () => {
     broken.close();
   });
 
+  it('at start, a broken section falls back alone: the others (bot folders, stop) stay as written', () => {
+    const file = tempFile(
+      'ui:\n  locale: fr\nbots:\n  folders: [/srv/bots/nexus]\nstop:\n  graceSeconds: 2\nmonitr: {}\n',
+    );
+    const live = openLiveConfig({ file, fallback: configSchema.parse({}), watch: false });
+    expect(live.issues().map((i) => i.path)).toEqual(expect.arrayContaining(['ui.locale', 'monitr']));
+    expect(live.current().bots.folders).toEqual(['/srv/bots/nexus']);
+    expect(live.current().stop.graceSeconds).toBe(2);
+    expect(live.current().ui.locale).toBe('ja');
+    live.close();
+  });
+
   it('follows edits on disk: a broken edit warns and keeps the last good values', async () => {
     const file = tempFile('monitor:\n  liveIntervalSeconds: 2\n');
     const changes: number[] = [];

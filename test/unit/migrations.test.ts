@@ -104,6 +104,18 @@ describe('store faults', () => {
     store.close();
   });
 
+  it('skips and counts samples that are not numbers instead of blocking every later write', () => {
+    const store = openStore({ file: join(tempDir(), 'n.db'), clock: new ManualClock() });
+    store.writeSamples([
+      { name: 'cpu.total', labels: {}, ts: 1, value: Number.NaN },
+      { name: 'cpu.total', labels: {}, ts: 2, value: 20 },
+    ]);
+    store.writeSamples([{ name: 'cpu.total', labels: {}, ts: 3, value: 30 }]);
+    expect(store.readRaw('cpu.total', 0, 10).map((p) => p.value)).toEqual([20, 30]);
+    expect(store.health()).toMatchObject({ error: null, pendingSamples: 0, droppedSamples: 1 });
+    store.close();
+  });
+
   it('gives a clear error when the database cannot be opened', () => {
     const dir = tempDir();
     chmodSync(dir, 0o500);

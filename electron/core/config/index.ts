@@ -1,9 +1,16 @@
 import { copyFileSync, existsSync, type FSWatcher, mkdirSync, watch } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Config, ConfigIssue } from '../../../shared/config/schema.js';
-import { type ConfigLoad, type Locate, loadConfigFile } from './load.js';
+import { type Locate, loadConfigFile } from './load.js';
 
-export { type ConfigLoad, type Locate, loadConfigFile, parseConfigText, type YamlPath } from './load.js';
+export {
+  type ConfigLoad,
+  type Locate,
+  loadConfigFile,
+  parseConfigText,
+  validSections,
+  type YamlPath,
+} from './load.js';
 
 /**
  * Where the config lives: NEXUS_OPS_CONFIG when given, else `config.yaml` in the data directory,
@@ -43,7 +50,7 @@ export interface LiveConfigOptions {
  * problem; a fixed edit clears it.
  */
 export function openLiveConfig(opts: LiveConfigOptions): LiveConfig {
-  let good: Extract<ConfigLoad, { ok: true }> | undefined;
+  let good: { config: Config; raw: unknown; locate: Locate } | undefined;
   let issues: ConfigIssue[] = [];
 
   function reload(): void {
@@ -55,6 +62,8 @@ export function openLiveConfig(opts: LiveConfigOptions): LiveConfig {
       opts.onChange?.(result.config);
     } else {
       issues = result.issues;
+      // At start there is no last good config: run on the sections that are valid by themselves.
+      if (!good && result.partial) good = result.partial;
       opts.onIssues?.(issues);
     }
   }

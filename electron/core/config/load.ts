@@ -9,7 +9,16 @@ export type Locate = (path: YamlPath, opts?: { key?: boolean }) => { line: numbe
 
 export type ConfigLoad =
   | { ok: true; config: Config; raw: unknown; locate: Locate; file: string }
-  | { ok: false; issues: ConfigIssue[]; file: string };
+  | {
+      ok: false;
+      issues: ConfigIssue[];
+      file: string;
+      /**
+       * The sections that are valid on their own, defaults for the others: what to run on when there is
+       * no last good config yet, so one typo in `ui:` never costs the stop its bot folders.
+       */
+      partial?: { config: Config; raw: unknown; locate: Locate };
+    };
 
 /** Reads and validates one YAML config file. Never throws: every problem comes back with its place. */
 export function loadConfigFile(file: string): ConfigLoad {
@@ -54,9 +63,25 @@ export function parseConfigText(text: string, file: string): ConfigLoad {
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    return { ok: false, file, issues: zodIssues(parsed.error, file, locate) };
+    return {
+      ok: false,
+      file,
+      issues: zodIssues(parsed.error, file, locate),
+      partial: { config: validSections(raw), raw, locate },
+    };
   }
   return { ok: true, config: parsed.data, raw, locate, file };
+}
+
+/** Parses each top-level section on its own; a broken or unknown section falls back to its defaults. */
+export function validSections(raw: unknown): Config {
+  const source = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  const result: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(configSchema.shape)) {
+    const section = schema.safeParse(source[key]);
+    result[key] = section.success ? section.data : schema.parse(undefined);
+  }
+  return result as Config;
 }
 
 function zodIssues(error: z.ZodError, file: string, locate: Locate): ConfigIssue[] {

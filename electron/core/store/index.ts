@@ -110,7 +110,11 @@ function createStore(db: BetterSqlite3.Database, file: string, clock: Clock, max
     db,
     file,
     writeSamples(samples) {
-      const batch = pending.length > 0 ? [...pending, ...samples] : samples;
+      // NaN or Infinity would become NULL and fail the whole batch, every cycle: skip and count them.
+      const finite = samples.filter((s) => Number.isFinite(s.value) && Number.isFinite(s.ts));
+      dropped += samples.length - finite.length;
+      const batch = pending.length > 0 ? [...pending, ...finite] : finite;
+      if (batch.length === 0) return;
       try {
         writeBatch(batch);
         pending = [];
@@ -119,6 +123,12 @@ function createStore(db: BetterSqlite3.Database, file: string, clock: Clock, max
         // A transaction that failed may have cached series ids that were rolled back.
         seriesIds.clear();
         lastError = describeDbError(err, file);
+        if (!isTransient(err)) {
+          // Retrying cannot help (a constraint, a damaged file): drop this batch, count it, go on.
+          dropped += batch.length;
+          pending = [];
+          return;
+        }
         pending = [...batch];
         if (pending.length > maxPending) {
           dropped += pending.length - maxPending;
@@ -178,6 +188,12 @@ function createStore(db: BetterSqlite3.Database, file: string, clock: Clock, max
       if (db.open) db.close();
     },
   };
+}
+
+/** Errors that go away by themselves or by the operator's fix: locked, read-only, full, I/O. */
+function isTransient(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code ?? '';
+  return /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|PROTOCOL)/.test(code);
 }
 
 function auditHash(prev: string, ts: number, actor: string, action: string, details: string): string {

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../electron/core/clock/index.js';
+import { type Core, createCore } from '../../electron/core/index.js';
+import { openStore } from '../../electron/core/store/index.js';
+
+const resourcesDir = resolve(import.meta.dirname, '..', '..', 'resources');
+const quiet = { info() {}, warn() {}, error() {} };
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function dataDir(config: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nexus-core-faults-'));
+  writeFileSync(join(dir, 'config.yaml'), config);
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function until(cond: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  expect(cond()).toBe(true);
+}
+
+function start(dir: string): Core {
+  const core = createCore({ dataDir: dir, resourcesDir, mode: 'headless', version: 'test', logger: quiet });
+  cleanups.push(() => core.close());
+  core.start();
+  return core;
+}
+
+describe('core under faults', () => {
+  it('keeps monitoring while another program locks the database, says so, and catches up afterwards', async () => {
+    const dir = dataDir('monitor:\n  liveIntervalSeconds: 1\n  storeIntervalSeconds: 1\n');
+    // An existing database (schema in place) that another program then holds a write lock on.
+    openStore({ file: join(dir, 'nexus-ops.db'), clock: systemClock }).close();
+    const other = new Database(join(dir, 'nexus-ops.db'));
+    other.exec('BEGIN EXCLUSIVE');
+    cleanups.push(() => {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+    });
+
+    const core = start(dir);
+    await until(() => (core.status().storeError ?? '').includes('locked'));
+    expect(core.monitor.latest()?.snapshot.cpuPct).toBeGreaterThanOrEqual(0);
+    const snapshot = await core.dispatcher.call('system.snapshot', {});
+    expect(snapshot.ok).toBe(true);
+    expect(core.store.health().pendingSamples).toBeGreaterThan(0);
+
+    other.exec('COMMIT');
+    await until(() => core.status().storeError === null && core.store.health().pendingSamples === 0);
+    expect(core.store.readRaw('cpu.total', 0, Date.now() + 1000).length).toBeGreaterThan(1);
+  });
+
+  it('starts with a broken section on the valid ones, and reports the broken one with its line', async () => {
+    const dir = dataDir(
+      'ui:\n  locale: fr\nbots:\n  folders: [/srv/bots/nexus]\nmonitor:\n  liveIntervalSeconds: 1\n',
+    );
+    const core = start(dir);
+    expect(core.config.current().bots.folders).toEqual(['/srv/bots/nexus']);
+    expect(core.config.current().monitor.liveIntervalSeconds).toBe(1);
+    expect(core.status().configIssues[0]).toMatchObject({ line: 2, path: 'ui.locale' });
+    await until(() => core.monitor.latest() !== undefined);
+  });
+});
