@@ -199,6 +199,7 @@ export function createCore(options: CoreOptions): Core {
     clock,
     platform,
     db: store.db,
+    rollupHorizon: () => store.oldestPendingTs(),
     config: () => config.current().monitor,
     botFolders: () => config.current().bots.folders,
     onCycle(cycle) {

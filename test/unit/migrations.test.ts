@@ -95,6 +95,7 @@ describe('store faults', () => {
     store.writeSamples([{ name: 'cpu.total', labels: {}, ts: 2, value: 2 }]);
     expect(store.health().error).toMatch(/locked/);
     expect(store.health().pendingSamples).toBe(1);
+    expect(store.oldestPendingTs()).toBe(2);
     other.exec('COMMIT');
     other.close();
 

@@ -63,6 +63,11 @@ export interface MonitorOptions {
   platform?: Platform;
   /** The store's database (with the tiers migration): enables rollups, retention and the leak trend. */
   db?: BetterSqlite3.Database;
+  /**
+   * The oldest sample still waiting to be written (the database refused it for a while): rollups stop
+   * short of it, so a bucket is never closed before all its samples are in.
+   */
+  rollupHorizon?: () => number | undefined;
 }
 
 export interface MonitorStats extends CadenceStats {
@@ -128,7 +133,7 @@ export function createMonitor(opts: MonitorOptions): Monitor {
     const db = opts.db;
     if (!db) return;
     try {
-      rollupTiers(db, ts, { maxChunks: ROLLUP_CHUNKS_PER_CYCLE });
+      rollupTiers(db, Math.min(ts, opts.rollupHorizon?.() ?? ts), { maxChunks: ROLLUP_CHUNKS_PER_CYCLE });
       if (lastPrune === undefined || ts - lastPrune >= PRUNE_EVERY_MS) {
         pruneTiers(db, ts, undefined, 2);
         lastPrune = ts;

@@ -51,6 +51,8 @@ export interface Store {
   appendAudit(entry: AuditEntry): void;
   verifyAudit(): { ok: boolean; rows: number; brokenAt?: number };
   health(): StoreHealth;
+  /** Timestamp of the oldest sample kept in memory for a retry, if any. */
+  oldestPendingTs(): number | undefined;
   close(): void;
 }
 
@@ -180,6 +182,11 @@ function createStore(db: BetterSqlite3.Database, file: string, clock: Clock, max
         prev = r.hash;
       }
       return { ok: true, rows: rows.length };
+    },
+    oldestPendingTs() {
+      let oldest: number | undefined;
+      for (const s of pending) if (oldest === undefined || s.ts < oldest) oldest = s.ts;
+      return oldest;
     },
     health() {
       return { file, error: lastError, pendingSamples: pending.length, droppedSamples: dropped };
