@@ -30,7 +30,11 @@ export const stopConfigSchema = z.strictObject({
    * (BOTS.md), e.g. "\\TwitterBot_Nexus_02". Ignored on Linux.
    */
   windowsTasks: z.array(z.string().min(1).max(260)).default([]),
-  /** After a resume, automatic (rule) triggers are refused for this many minutes. */
+  /**
+   * After a resume, automatic (rule) triggers are refused for this many minutes. When the config has an
+   * `alerts` section its `actionCooldownMinutes` is used instead: the alert engine defers rule actions
+   * by that setting, and an action the stop refused would be lost, so the two must never differ.
+   */
   resumeCooldownMinutes: z
     .number()
     .min(0)

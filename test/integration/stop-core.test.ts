@@ -117,6 +117,25 @@ describe('stop bookkeeping', () => {
     });
   });
 
+  it("uses the alert engine's action cooldown when it is shorter: a rule action the engine runs after it is not refused", async () => {
+    const clock = new ManualClock();
+    const { t } = setup({ clock });
+    t.config.current = { ...t.config.current, alerts: { actionCooldownMinutes: 10 } };
+    expect(t.config.current.stop.resumeCooldownMinutes).toBe(30);
+    await t.stop.trigger({ source: 'button', reason: 'x' });
+    await t.stop.resume({ actor: 'op', reason: 'ok' });
+    expect(t.stop.status().cooldownUntil).toBe(clock.now() + 10 * 60_000);
+    clock.advance(9 * 60_000);
+    await expect(t.stop.ruleAction({ ruleId: 'r1', alertId: 'a1', reason: 'early' })).rejects.toThrow(
+      /cooldown/,
+    );
+    // The engine defers its action until its own cooldown ends, then runs it once: it must stop.
+    clock.advance(60_000);
+    await t.stop.ruleAction({ ruleId: 'r1', alertId: 'a1', reason: 'fired after the cooldown' });
+    expect(t.stop.status().latest).toMatchObject({ source: 'rule', reason: 'fired after the cooldown' });
+    expect(t.stop.isStopped()).toBe(true);
+  });
+
   it('pauses bot schedules before killing and resumes exactly the ids it paused', async () => {
     const calls: string[] = [];
     const schedules: BotSchedulePauser = {

@@ -35,9 +35,18 @@ function parseRecorded(scenario: Recorded) {
 }
 
 describe('taskkillArgs', () => {
-  it('puts every target in one call, tree always, /F only when forcing', () => {
-    expect(taskkillArgs([4120, 5532, 7788], 'force')).toEqual(taskkill['en-force-tree']!.args);
-    expect(taskkillArgs([4120], 'graceful')).toEqual(['/PID', '4120', '/T']);
+  it('puts every target in one call, /F only when forcing, never /T (the list already is the verified tree)', () => {
+    expect(taskkillArgs([4120, 5532, 7788], 'force')).toEqual([
+      '/PID',
+      '4120',
+      '/PID',
+      '5532',
+      '/PID',
+      '7788',
+      '/F',
+    ]);
+    expect(taskkillArgs([4120], 'graceful')).toEqual(['/PID', '4120']);
+    expect(taskkillArgs([4120, 5532], 'force')).not.toContain('/T');
   });
 });
 

@@ -169,7 +169,7 @@ describe('Windows killer', () => {
     expect(calls).toEqual([
       {
         file: 'D:\\WINDOWS\\System32\\taskkill.exe',
-        args: ['/PID', '4120', '/PID', '5532', '/PID', '7788', '/T', '/F'],
+        args: ['/PID', '4120', '/PID', '5532', '/PID', '7788', '/F'],
         env: undefined,
       },
     ]);
@@ -195,7 +195,7 @@ describe('Windows killer', () => {
       ],
       'force',
     );
-    expect(calls.map((c) => c.args)).toEqual([['/PID', '4120', '/T', '/F']]);
+    expect(calls.map((c) => c.args)).toEqual([['/PID', '4120', '/F']]);
     expect(outcome).toEqual([
       { pid: 4120, result: 'sent' },
       { pid: 5532, result: 'gone', detail: 'pid reused by another process' },
@@ -209,7 +209,7 @@ describe('Windows killer', () => {
   it('graceful without the Ctrl+C helper is taskkill without /F', async () => {
     const { platform, calls } = platformWith(world(), [taskkillFixture.scenarios['ja-graceful-console']!]);
     const [outcome] = await platform.killer.stop([{ pid: 4120, startTime: 4_000 }], 'graceful');
-    expect(calls.map((c) => c.args)).toEqual([['/PID', '4120', '/T']]);
+    expect(calls.map((c) => c.args)).toEqual([['/PID', '4120']]);
     expect(outcome?.result).toBe('error');
     expect(outcome?.detail).toMatch(/^needs \/F/);
   });
@@ -241,7 +241,7 @@ describe('Windows killer', () => {
     expect(calls[0]?.env?.ELECTRON_RUN_AS_NODE).toBe('1');
     expect(calls[1]).toMatchObject({
       file: 'D:\\WINDOWS\\System32\\taskkill.exe',
-      args: ['/PID', '7788', '/T'],
+      args: ['/PID', '7788'],
     });
     expect(outcome).toEqual([
       { pid: 4120, result: 'sent', detail: 'console Ctrl+C' },

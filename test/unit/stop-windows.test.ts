@@ -194,10 +194,10 @@ describe('emergency stop on the Windows platform (injected runner)', () => {
 
     const taskkills = calls.filter((c) => c.file === TASKKILL).map((c) => c.args);
     expect(taskkills).toEqual([
-      ['/PID', '1000', '/PID', '1100', '/PID', '1200', '/PID', '1201', '/T'],
-      ['/PID', '2200', '/T'],
-      ['/PID', '1000', '/PID', '1100', '/PID', '1200', '/PID', '1201', '/T', '/F'],
-      ['/PID', '2200', '/T', '/F'],
+      ['/PID', '1000', '/PID', '1100', '/PID', '1200', '/PID', '1201'],
+      ['/PID', '2200'],
+      ['/PID', '1000', '/PID', '1100', '/PID', '1200', '/PID', '1201', '/F'],
+      ['/PID', '2200', '/F'],
     ]);
     expect(run.status).toBe('done');
     expect(run.counts).toEqual({ targets: 5, stopped: 5, forced: 5, survivors: 0 });

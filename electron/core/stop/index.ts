@@ -12,7 +12,9 @@
  * `trigger` awaits the whole run (the grace period plus verification: seconds) and returns its
  * result; `stop.progress` events report every phase meanwhile, so the button shows live progress
  * whatever the caller does. The run lives in core: a hung renderer cannot block it. A trigger while a
- * run is in progress joins that run.
+ * run is in progress joins that run. Stop and resume never overlap: a trigger during a resume waits
+ * for the resume to finish and then stops (a resume must not re-enable what the new stop disabled),
+ * and a resume during a stop, or during another resume, is refused.
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -68,6 +70,12 @@ export interface StopConfigView {
   monitor?: { families?: readonly { name: string; stopOnEmergency?: boolean }[] };
   notify?: { channels: readonly { id: string; enabled?: boolean }[] };
   ui?: { locale: 'ja' | 'en' };
+  /**
+   * The alert engine's cooldown for action rules after a resume. When present it is the stop's rule
+   * cooldown too: the engine defers a rule action until its own cooldown ends and marks a refused one
+   * failed for good, so the stop must never refuse longer than the engine defers.
+   */
+  alerts?: { actionCooldownMinutes?: number };
 }
 
 /** The notifier's send (electron/core/notify), which never blocks. */
@@ -138,6 +146,9 @@ export interface Stop {
   handlers: StopHandlers;
 }
 
+/** How long a trigger waits for a resume in progress before it stops anyway. */
+const RESUME_WAIT_MS = 20_000;
+
 const DEFAULT_REASONS: Record<StopSource, { ja: string; en: string }> = {
   button: { ja: '画面の緊急停止ボタン', en: 'Emergency stop button' },
   tray: { ja: 'トレイメニューの緊急停止', en: 'Tray menu emergency stop' },
@@ -169,6 +180,7 @@ export function createStop(deps: StopDeps): Stop {
   /** Runs known here that the database may not have yet (history merges them). */
   const recent = new Map<string, StopRun>();
   let running: { run: StopRun; done: Promise<StopRun> } | null = null;
+  let resuming: Promise<StopStatus> | null = null;
   let wasStopped = false;
 
   load();
@@ -214,9 +226,12 @@ export function createStop(deps: StopDeps): Stop {
     return running !== null || unresumed.length > 0 || killSwitchPresent().length > 0;
   }
 
+  /** Rule triggers are refused until then; the alert engine's setting wins (see StopConfigView.alerts). */
   function cooldownUntil(): number | null {
     if (lastResumeAt === null) return null;
-    const until = lastResumeAt + cfg().stop.resumeCooldownMinutes * 60_000;
+    const c = cfg();
+    const minutes = c.alerts?.actionCooldownMinutes ?? c.stop.resumeCooldownMinutes;
+    const until = lastResumeAt + minutes * 60_000;
     return until > deps.clock.now() ? until : null;
   }
 
@@ -327,8 +342,8 @@ export function createStop(deps: StopDeps): Stop {
     step('kill-switch', zero, 0, `${run.killSwitch.written.length} file(s)`);
 
     // 3. Schedules. Our own scheduler is paused before the kill (in-process, quick). Task Scheduler
-    // tasks run schtasks.exe (hundreds of ms each): they are disabled while the kill proceeds and
-    // awaited before the run ends; the verify re-scan kills anything they launched meanwhile.
+    // tasks run schtasks.exe (hundreds of ms each): they are disabled while the kill proceeds; the
+    // kill awaits them and scans once more, so anything they launched meanwhile is stopped too.
     try {
       run.pausedSchedules = await withTimeout((deps.schedules ?? noBotSchedules).pauseBotSchedules(), 5000);
     } catch (err) {
@@ -358,11 +373,13 @@ export function createStop(deps: StopDeps): Stop {
         verifyMs: c.stop.verifySeconds * 1000,
         pollMs: deps.pollMs ?? 100,
         monotonic,
+        settle: tasksDone,
         onPhase: step,
       });
       run.counts = result.counts;
       run.survivors = result.survivors;
       run.families = result.byFamily;
+      for (const e of result.errors) run.errors.push(e);
     } catch (err) {
       run.errors.push(`process stop failed: ${errorText(err)}`);
       run.survivors = [
@@ -432,6 +449,14 @@ export function createStop(deps: StopDeps): Stop {
   async function trigger(request: TriggerRequest): Promise<StopRun> {
     const actor = request.actor?.trim() || (request.ruleId ? `rule:${request.ruleId}` : 'operator');
     const reason = request.reason?.trim() || DEFAULT_REASONS[request.source][locale()];
+    // After the resume, so it cannot re-enable the tasks or remove the kill-switch of this stop; but a
+    // hung resume (schtasks, a scheduler) must not hold the stop up for long.
+    let resumeStillRunning = false;
+    if (resuming) {
+      await withTimeout(resuming, RESUME_WAIT_MS).catch(() => undefined);
+      resumeStillRunning = resuming !== null;
+      if (resumeStillRunning) log('stop: a resume is still running; stopping anyway');
+    }
     if (running) {
       audit(actor, 'stop.requested', { joined: running.run.id, source: request.source, reason });
       return running.done;
@@ -475,6 +500,11 @@ export function createStop(deps: StopDeps): Stop {
       resumedBy: null,
       resumeReason: null,
     };
+    if (resumeStillRunning) {
+      run.errors.push(
+        `a resume was still running after ${RESUME_WAIT_MS / 1000} s: check the tasks and the kill-switch`,
+      );
+    }
     const done = execute(run).then(
       (finished) => {
         running = null;
@@ -508,16 +538,27 @@ export function createStop(deps: StopDeps): Stop {
     const reason = request.reason.trim();
     if (!reason) throw new ApiFailure('invalid_input', 'a resume needs a reason');
     if (running) throw new ApiFailure('conflict', 'a stop is in progress: resume after it has finished');
+    if (resuming) throw new ApiFailure('conflict', 'a resume is already in progress');
     if (!isStopped()) throw new ApiFailure('conflict', 'not stopped: nothing to resume');
+    const work = resumeNow(request.actor, reason).finally(() => {
+      resuming = null;
+    });
+    resuming = work;
+    return work;
+  }
+
+  async function resumeNow(actor: string, reason: string): Promise<StopStatus> {
     const c = cfg();
     const at = deps.clock.now();
+    // The runs this resume ends; none can start meanwhile (triggers wait), but only these are marked.
+    const runs = [...unresumed];
     const fromFiles = readKillSwitches(c.bots.folders, c.stop.killSwitchFile);
     const tasks = new Set<string>([
-      ...unresumed.flatMap((r) => r.disabledTasks),
+      ...runs.flatMap((r) => r.disabledTasks),
       ...fromFiles.flatMap((f) => f.disabledTasks ?? []),
     ]);
     const schedules = new Set<string>([
-      ...unresumed.flatMap((r) => r.pausedSchedules),
+      ...runs.flatMap((r) => r.pausedSchedules),
       ...fromFiles.flatMap((f) => f.pausedSchedules ?? []),
     ]);
     const errors: string[] = [];
@@ -545,15 +586,15 @@ export function createStop(deps: StopDeps): Stop {
       resumedSchedules: [...schedules],
       errors,
     };
-    audit(request.actor, 'stop.resumed', { reason, runs: unresumed.map((r) => r.id), ...detail });
-    for (const run of unresumed) {
+    audit(actor, 'stop.resumed', { reason, runs: runs.map((r) => r.id), ...detail });
+    for (const run of runs) {
       run.resumedAt = at;
-      run.resumedBy = request.actor;
+      run.resumedBy = actor;
       run.resumeReason = reason;
       recent.set(run.id, run);
       repo.saveRun(run, detail);
     }
-    unresumed = [];
+    unresumed = unresumed.filter((run) => !runs.includes(run));
     lastResumeAt = at;
     try {
       deps.onResume?.(at);
@@ -565,8 +606,8 @@ export function createStop(deps: StopDeps): Stop {
       'info',
       ja ? '緊急停止を解除しました' : 'Emergency stop resumed',
       ja
-        ? `理由: ${reason}（${request.actor}）${enabledTasks.length ? `\n再有効化したタスク: ${enabledTasks.join(', ')}` : ''}`
-        : `Reason: ${reason} (${request.actor})${enabledTasks.length ? `\nRe-enabled tasks: ${enabledTasks.join(', ')}` : ''}`,
+        ? `理由: ${reason}（${actor}）${enabledTasks.length ? `\n再有効化したタスク: ${enabledTasks.join(', ')}` : ''}`
+        : `Reason: ${reason} (${actor})${enabledTasks.length ? `\nRe-enabled tasks: ${enabledTasks.join(', ')}` : ''}`,
       `resume:${at}`,
     );
     stateChanged();

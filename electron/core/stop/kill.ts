@@ -2,6 +2,9 @@
  * The killing part of a stop: one snapshot of the targets, graceful request family by family, wait up
  * to the grace period watching the process list, force the rest, then re-scan until nothing is left
  * (killing anything of a stop family that appeared meanwhile) or report each survivor with its reason.
+ * A failing signal or re-scan is recorded in `errors` and the stop goes on: a graceful step that throws
+ * must not cost the forced kill. After `settle` (the Task Scheduler disables) it scans once more, so a
+ * bot a task launched after the verify ended is stopped too.
  */
 import type { StopCounts, StopPhase, StopSurvivor } from '../../../shared/api/stop.js';
 import type { ProcessInfo, ProcessKiller, ProcessSource, SignalOutcome } from '../platform/types.js';
@@ -20,6 +23,8 @@ export interface KillOptions {
   pollMs: number;
   /** Monotonic milliseconds for deadlines (performance.now). */
   monotonic: () => number;
+  /** Work that may still launch bots (Task Scheduler disables): awaited, then one more scan and kill. */
+  settle?: Promise<unknown>;
   onPhase(phase: StopPhase, counts: StopCounts, remaining: number, message?: string): void;
 }
 
@@ -27,6 +32,8 @@ export interface KillResult {
   counts: StopCounts;
   survivors: StopSurvivor[];
   byFamily: Record<string, number>;
+  /** Steps that failed without ending the stop (a signal call or a re-scan that threw). */
+  errors: string[];
   /** Monotonic times at which each phase began. */
   marks: Partial<Record<StopPhase, number>>;
 }
@@ -51,6 +58,12 @@ export async function killTargets(opts: KillOptions): Promise<KillResult> {
   const forceSent = new Set<number>();
   const lastOutcome = new Map<number, SignalOutcome>();
   let alive = new Map<number, ProcessInfo>();
+  const errors: string[] = [];
+  const failed = (what: string, err: unknown): string => {
+    const text = `${what}: ${err instanceof Error ? err.message : String(err)}`;
+    if (!errors.includes(text)) errors.push(text);
+    return text;
+  };
 
   const counts = (): StopCounts => {
     let forced = 0;
@@ -74,14 +87,20 @@ export async function killTargets(opts: KillOptions): Promise<KillResult> {
     return list;
   };
 
+  /** Signals family by family; a group whose call throws is recorded and the next group still goes. */
   const send = async (targets: StopTarget[], mode: 'graceful' | 'force') => {
     for (const group of inKillOrder(targets, opts.stopFamilies)) {
-      const outcomes = await opts.killer.stop(
-        group.map((t) => ({ pid: t.pid, startTime: t.startTime })),
-        mode,
-      );
-      for (const o of outcomes) lastOutcome.set(o.pid, o);
-      if (mode === 'force') for (const t of group) forceSent.add(t.pid);
+      try {
+        const outcomes = await opts.killer.stop(
+          group.map((t) => ({ pid: t.pid, startTime: t.startTime })),
+          mode,
+        );
+        for (const o of outcomes) lastOutcome.set(o.pid, o);
+        if (mode === 'force') for (const t of group) forceSent.add(t.pid);
+      } catch (err) {
+        const detail = failed(`${mode} stop of ${group[0]?.family ?? '?'}`, err);
+        for (const t of group) lastOutcome.set(t.pid, { pid: t.pid, result: 'error', detail });
+      }
     }
   };
 
@@ -95,8 +114,14 @@ export async function killTargets(opts: KillOptions): Promise<KillResult> {
     // Processes usually exit within milliseconds of the signal: look again soon, then back off.
     let interval = Math.min(10, opts.pollMs);
     for (;;) {
-      const list = await rescan();
-      if (onList) await onList(list);
+      let list: ProcessInfo[] | null = null;
+      try {
+        list = await rescan();
+      } catch (err) {
+        // The targets last seen alive stay "alive": they are forced and, if nothing else, reported.
+        failed('process re-scan', err);
+      }
+      if (list && onList) await onList(list);
       if (alive.size !== reported) {
         reported = alive.size;
         opts.onPhase(p, counts(), alive.size);
@@ -137,7 +162,7 @@ export async function killTargets(opts: KillOptions): Promise<KillResult> {
   opts.onPhase('verify', counts(), alive.size);
   const verifyDeadline = opts.monotonic() + opts.verifyMs;
   let lastForce = opts.monotonic();
-  await waitGone(verifyDeadline, 'verify', async (list) => {
+  const onVerifyList = async (list: ProcessInfo[]) => {
     const newcomers = findNewcomers(list);
     if (newcomers.length > 0) {
       for (const t of newcomers) {
@@ -156,7 +181,15 @@ export async function killTargets(opts: KillOptions): Promise<KillResult> {
         'force',
       );
     }
-  });
+  };
+  await waitGone(verifyDeadline, 'verify', onVerifyList);
+  if (opts.settle) {
+    await opts.settle;
+    // One scan (its deadline is now); only a newcomer it forces earns another verify period.
+    const before = known.size;
+    await waitGone(opts.monotonic(), 'verify', onVerifyList);
+    if (known.size > before) await waitGone(opts.monotonic() + opts.verifyMs, 'verify', onVerifyList);
+  }
 
   function findNewcomers(list: ProcessInfo[]): StopTarget[] {
     const protectedNow = protectedPids(list, opts.selfPid);
@@ -172,7 +205,7 @@ export async function killTargets(opts: KillOptions): Promise<KillResult> {
     family: known.get(p.pid)?.family ?? 'unknown',
     reason: survivorReason(p, lastOutcome.get(p.pid)),
   }));
-  return { counts: counts(), survivors, byFamily, marks };
+  return { counts: counts(), survivors, byFamily, errors, marks };
 }
 
 export function survivorReason(p: ProcessInfo, outcome: SignalOutcome | undefined): string {

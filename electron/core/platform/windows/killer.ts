@@ -24,9 +24,9 @@ export interface WindowsKillerOptions {
 
 /**
  * Stops Windows processes: verifies each target's creation time first (PID reuse), then for a graceful
- * stop tries a console Ctrl+C and sends taskkill /T (no /F) to the rest; a force stop is taskkill /T /F.
- * Nexus Ops itself and its ancestors are never signalled (taskkill /T on an ancestor would take us
- * down with the tree).
+ * stop tries a console Ctrl+C and sends taskkill (no /F) to the rest; a force stop is taskkill /F.
+ * Neither uses /T: the targets already are the whole tree (see taskkillArgs). Nexus Ops itself and its
+ * ancestors are never signalled.
  */
 export class WindowsProcessKiller implements ProcessKiller {
   constructor(private readonly options: WindowsKillerOptions) {}

@@ -15,10 +15,14 @@ import type { SignalOutcome, StopMode } from '../types.js';
 
 export const TASKKILL_MAX_PIDS = 200;
 
+/**
+ * No /T: the caller's list already is the whole tree, each member checked for PID reuse. /T would
+ * rebuild the tree from the parent PIDs Windows keeps after a parent dies, without comparing creation
+ * times, so it can reach an unrelated process whose dead parent's PID a target reused.
+ */
 export function taskkillArgs(pids: readonly number[], mode: StopMode): string[] {
   const args: string[] = [];
   for (const pid of pids) args.push('/PID', String(pid));
-  args.push('/T');
   if (mode === 'force') args.push('/F');
   return args;
 }
