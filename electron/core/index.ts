@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppStatus, HealthState } from '../../shared/api/system.js';
-import { NOTIFY_SECRET_KEYS } from '../../shared/config/notify.js';
+import { NOTIFY_PUBLIC_VALUES, NOTIFY_SECRET_KEYS } from '../../shared/config/notify.js';
 import { type Config, configSchema, formatConfigIssue } from '../../shared/config/schema.js';
 import { seriesKey } from '../../shared/series.js';
 import { type Alerts, createAlerts } from './alerts/index.js';
@@ -269,7 +269,11 @@ export function createCore(options: CoreOptions): Core {
     'notify.test': ({ channelId }) => notifier!.test(channelId),
     'notify.channels': () => ({
       channels: config.current().notify.channels.map((c) => {
-        const { id, type, enabled, minSeverity, ...settings } = redactConfig(c, NOTIFY_SECRET_KEYS);
+        const { id, type, enabled, minSeverity, ...settings } = redactConfig(
+          c,
+          NOTIFY_SECRET_KEYS,
+          NOTIFY_PUBLIC_VALUES,
+        );
         return { id, type, enabled, minSeverity, settings };
       }),
     }),

@@ -137,5 +137,15 @@ export type NotifyConfigInput = z.input<typeof notifyConfigSchema>;
 export type ChannelConfig = z.infer<typeof channelSchema>;
 export type ChannelType = ChannelConfig['type'];
 
-/** Keys whose values are secrets wherever they appear in the notify section (for redactConfig). */
-export const NOTIFY_SECRET_KEYS = ['webhookUrl', 'password', 'authToken', 'headers'] as const;
+/**
+ * Keys whose values are secrets wherever they appear in the notify section (for redactConfig). `url`
+ * covers generic webhooks (Zapier, Teams and the like carry their token in the URL) and a custom SMS
+ * endpoint; the default SMS endpoint is in NOTIFY_PUBLIC_VALUES.
+ */
+export const NOTIFY_SECRET_KEYS = ['webhookUrl', 'url', 'password', 'authToken', 'headers'] as const;
+
+/**
+ * Values under a secret key that hold nothing secret and are worth showing as they are: the Twilio
+ * endpoint template (`{accountSid}` is filled in only at send time).
+ */
+export const NOTIFY_PUBLIC_VALUES: readonly string[] = [TWILIO_MESSAGES_URL];

@@ -41,6 +41,7 @@ function openDb(file?: string): { db: BetterSqlite3.Database; file: string } {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 250'); // as the store sets it
   if ((db.pragma('user_version', { simple: true }) as number) === 0) {
     db.transaction(() => {
       alertsMigration.up(db);
@@ -59,6 +60,7 @@ interface Harness {
   sent: AlertNotifyMessage[];
   events: AlertApiEvent[];
   actions: ActionContext[];
+  logs: string[];
   /** Feeds one value per series and evaluates. */
   feed(values: Record<string, number>, labels?: Record<string, Record<string, string>>): void;
   /** Feeds the same values every `step` for `duration`, ticking too. */
@@ -83,6 +85,7 @@ function harness(
   const sent: AlertNotifyMessage[] = [];
   const events: AlertApiEvent[] = [];
   const actions: ActionContext[] = [];
+  const logs: string[] = [];
   const alerts = createAlerts({
     db,
     clock,
@@ -91,6 +94,7 @@ function harness(
     actions: { 'emergency-stop': (ctx) => void actions.push(ctx) },
     config,
     configFile: 'config.yaml',
+    log: (m) => logs.push(m),
     ...(opts.readSeries ? { readSeries: opts.readSeries } : {}),
   });
   const labelsOf = new Map<string, Record<string, string>>();
@@ -102,6 +106,7 @@ function harness(
     sent,
     events,
     actions,
+    logs,
     feed(values, labels = {}) {
       const now = clock.now();
       const latest: LatestSample[] = Object.entries(values).map(([name, value]) => {
@@ -830,5 +835,122 @@ describe('history', () => {
       cursor = { before: rows.at(-1)!.startedAt, beforeId: rows.at(-1)!.id };
     }
     expect(seen).toEqual(all.map((a) => a.id));
+  });
+});
+
+describe('a database that refuses writes', () => {
+  const stopRule = { ...defaultRule('stop-chrome-runaway'), for: '0' };
+  const chrome = (n: number) => ({ 'proc.count': n });
+  const labels = { 'proc.count': { family: 'bot-chrome' } };
+
+  /** Another connection holding the write lock, as a backup or a second instance would. */
+  function lockWrites(file: string): { release(): void } {
+    const other = new Database(file);
+    dbs.push(other);
+    other.exec('BEGIN EXCLUSIVE');
+    return { release: () => other.exec('COMMIT') };
+  }
+
+  const count = (db: BetterSqlite3.Database, sql: string, ...args: unknown[]) =>
+    (db.prepare(sql).get(...args) as { n: number }).n;
+
+  it('still notifies and runs emergency-stop while another connection locks the database, then persists', () => {
+    const h = harness(rulesConfig([stopRule]));
+    const lock = lockWrites(h.file);
+
+    expect(() => h.feed(chrome(90), labels)).not.toThrow();
+    expect(h.sent.map((m) => m.kind)).toEqual(['firing']);
+    expect(h.actions).toHaveLength(1);
+    const fired = only(h);
+    expect(fired).toMatchObject({ state: 'firing', actionState: 'done' });
+    expect(count(h.db, 'SELECT count(*) AS n FROM alerts')).toBe(0);
+
+    // Timers keep calling in while the lock holds: none of this may throw.
+    expect(() => h.hold(chrome(90), 20 * MIN, 5 * MIN)).not.toThrow();
+    expect(() => h.alerts.noteResume(h.clock.now())).not.toThrow();
+    expect(() => h.alerts.setConfig(rulesConfig([stopRule]))).not.toThrow();
+    expect(h.sent.map((m) => m.kind)).toEqual(['firing', 'escalation']);
+    expect(h.actions).toHaveLength(1);
+    expect(h.logs.filter((l) => l.includes('refused a write'))).toHaveLength(1);
+
+    lock.release();
+    h.clock.advance(10 * SEC);
+    h.alerts.tick();
+    const row = h.db
+      .prepare('SELECT state, action_state, escalation_level FROM alerts WHERE id = ?')
+      .get(fired.id);
+    expect(row).toEqual({ state: 'firing', action_state: 'done', escalation_level: 1 });
+    const types = h.alerts.api['alerts.events']({ alertId: fired.id }).events.map((e) => e.type);
+    expect(types).toEqual(['pending', 'firing', 'action', 'notified', 'escalated']);
+    expect(
+      h.db.prepare("SELECT value FROM alert_engine_state WHERE key = 'lastResumeAt'").get(),
+    ).toBeDefined();
+    expect(h.logs.some((l) => l.includes('accepts writes again'))).toBe(true);
+  });
+
+  it('keeps working on a read-only connection (query_only) and writes everything once it is writable', () => {
+    const h = harness(rulesConfig([stopRule]));
+    h.db.pragma('query_only = 1');
+    expect(() => h.feed(chrome(90), labels)).not.toThrow();
+    expect(h.actions).toHaveLength(1);
+    const id = only(h).id;
+    expect(() => h.hold(chrome(0), 10 * MIN)).not.toThrow();
+    expect(h.alerts.active()).toEqual([]);
+    expect(h.sent.map((m) => m.kind)).toEqual(['firing', 'resolved']);
+
+    h.db.pragma('query_only = 0');
+    h.clock.advance(10 * SEC);
+    h.alerts.tick();
+    expect(h.db.prepare('SELECT state FROM alerts WHERE id = ?').get(id)).toEqual({ state: 'resolved' });
+    expect(count(h.db, 'SELECT count(*) AS n FROM alert_events WHERE alert_id = ?', id)).toBe(5);
+  });
+
+  it('an action that fails while the database is read-only is recorded as failed later', async () => {
+    const { db } = openDb();
+    const clock = new ManualClock(WEDNESDAY_JST);
+    const logs: string[] = [];
+    const alerts = createAlerts({
+      db,
+      clock,
+      notifier: { send() {} },
+      actions: { 'emergency-stop': () => Promise.reject(new Error('kill-switch folder is read-only')) },
+      config: rulesConfig([stopRule]),
+      log: (m) => logs.push(m),
+    });
+    db.pragma('query_only = 1');
+    const key = 'proc.count{family=bot-chrome}';
+    alerts.evaluate([
+      { key, name: 'proc.count', labels: { family: 'bot-chrome' }, ts: clock.now(), value: 90 },
+    ]);
+    await new Promise((resolve) => setImmediate(resolve));
+    const a = alerts.active()[0]!;
+    expect(a.actionState).toBe('failed');
+    db.pragma('query_only = 0');
+    clock.advance(10 * SEC);
+    alerts.tick();
+    const types = alerts.api['alerts.events']({ alertId: a.id }).events.map((e) => e.type);
+    expect(types).toContain('action-failed');
+    expect(db.prepare('SELECT action_state FROM alerts WHERE id = ?').get(a.id)).toEqual({
+      action_state: 'failed',
+    });
+  });
+
+  it('starts while the database is locked, even when restored alerts must be closed', () => {
+    const clock = new ManualClock(WEDNESDAY_JST);
+    const h1 = harness(rulesConfig([stopRule]), { clock });
+    h1.feed(chrome(90), labels);
+    const id = only(h1).id;
+    h1.db.close();
+    const lock = lockWrites(h1.file);
+    let h2: Harness | undefined;
+    // The rule is gone from the config: the restored alert resolves during construction.
+    expect(() => {
+      h2 = harness(rulesConfig([]), { clock, file: h1.file });
+    }).not.toThrow();
+    expect(h2?.alerts.active()).toEqual([]);
+    lock.release();
+    clock.advance(10 * SEC);
+    h2?.alerts.tick();
+    expect(h2?.db.prepare('SELECT state FROM alerts WHERE id = ?').get(id)).toEqual({ state: 'resolved' });
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { notifyConfigSchema, parseDurationMs, TWILIO_MESSAGES_URL } from '../../shared/config/notify.js';
+import { MASK, redactConfig } from '../../electron/core/secrets/index.js';
+import {
+  NOTIFY_PUBLIC_VALUES,
+  NOTIFY_SECRET_KEYS,
+  notifyConfigSchema,
+  parseDurationMs,
+  TWILIO_MESSAGES_URL,
+} from '../../shared/config/notify.js';
 
 describe('notify config schema', () => {
   it('fills defaults: SMS 30 min rate limit and the Twilio endpoint, 5 attempts, 10 s time-out', () => {
@@ -65,5 +72,51 @@ describe('notify config schema', () => {
     expect(parseDurationMs('10s')).toBe(10_000);
     expect(parseDurationMs('2h')).toBe(7_200_000);
     expect(() => parseDurationMs('soon')).toThrow('bad duration');
+  });
+});
+
+describe('notify config display (redactConfig with NOTIFY_SECRET_KEYS)', () => {
+  const cfg = notifyConfigSchema.parse({
+    channels: [
+      { id: 'zapier', type: 'webhook', url: 'https://hooks.zapier.com/hooks/catch/123456/abcdef/' },
+      { id: 'teams', type: 'webhook', url: 'https://contoso.webhook.office.com/webhookb2/0a1b2c3d@4e5f' },
+      { id: 'hook-env', type: 'webhook', url: '${env:HOOK_URL}' },
+      {
+        id: 'sms-default',
+        type: 'sms',
+        accountSid: '${env:TWILIO_ACCOUNT_SID}',
+        authToken: '${env:TWILIO_AUTH_TOKEN}',
+        from: '+15005550006',
+        to: ['+819012345678'],
+      },
+      {
+        id: 'sms-gateway',
+        type: 'sms',
+        url: 'https://sms.example.jp/send/k3y-in-path',
+        accountSid: 'AC1',
+        authToken: 'token-value-here',
+        from: '+15005550006',
+        to: ['+819012345678'],
+      },
+    ],
+  });
+  const shown = (id: string) =>
+    redactConfig(
+      cfg.channels.find((c) => c.id === id),
+      NOTIFY_SECRET_KEYS,
+      NOTIFY_PUBLIC_VALUES,
+    ) as Record<string, unknown>;
+
+  it('never shows a generic webhook URL in clear, only its origin', () => {
+    expect(shown('zapier').url).toBe(`https://hooks.zapier.com/…${MASK}`);
+    expect(shown('teams').url).toBe(`https://contoso.webhook.office.com/…${MASK}`);
+    expect(JSON.stringify(shown('teams'))).not.toContain('0a1b2c3d');
+    expect(shown('hook-env').url).toBe('${env:HOOK_URL}');
+  });
+
+  it("shows the SMS provider's default endpoint template, and masks a custom one", () => {
+    expect(shown('sms-default').url).toBe(TWILIO_MESSAGES_URL);
+    expect(shown('sms-gateway').url).toBe(`https://sms.example.jp/…${MASK}`);
+    expect(shown('sms-gateway').authToken).toBe(`tok…${MASK}`);
   });
 });

@@ -340,6 +340,41 @@ describe('dedupe, tests and robustness', () => {
     expect(n.deliveries()).toHaveLength(0);
   });
 
+  it('test() settles with the outcome when the database refuses to record it', async () => {
+    const desktop = new RecordingDesktop();
+    const n = make(desktop, { channels: [{ id: 'desk', type: 'desktop' }] });
+    const pending = n.test('desk');
+    // The queued row is written; recording the result will fail.
+    db.pragma('query_only = ON');
+    const outcome = await Promise.race([
+      pending,
+      new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 2_000)),
+    ]);
+    expect(outcome).toMatchObject({ kind: 'test', channelId: 'desk', status: 'sent', attempts: 1 });
+    expect(desktop.shown).toHaveLength(1);
+  });
+
+  it('test() settles when the database is closed before the result is recorded', async () => {
+    const n = make(new RecordingDesktop(1), { channels: [{ id: 'desk', type: 'desktop' }] });
+    const pending = n.test('desk');
+    db.close();
+    const outcome = await Promise.race([
+      pending,
+      new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 2_000)),
+    ]);
+    expect(outcome).toMatchObject({ kind: 'test', status: 'failed', attempts: 1 });
+  });
+
+  it('test() still tries the channel when the database refuses the queued row', async () => {
+    const desktop = new RecordingDesktop();
+    const n = make(desktop, { channels: [{ id: 'desk', type: 'desktop' }] });
+    db.pragma('query_only = ON');
+    const outcome = await n.test('desk');
+    expect(outcome).toMatchObject({ kind: 'test', status: 'sent', attempts: 1 });
+    expect(outcome.id).toBeLessThan(0);
+    expect(desktop.shown).toHaveLength(1);
+  });
+
   it('send never throws, even when the database is closed', async () => {
     const desktop = new RecordingDesktop();
     const n = make(desktop, { channels: [{ id: 'desk', type: 'desktop' }] });

@@ -45,6 +45,23 @@ describe('maskSecrets on command lines', () => {
     expect(maskSecrets(line)).toBe(line);
   });
 
+  it('masks Windows-style switches /name:value and /name=value', () => {
+    expect(maskSecrets('net use Z: \\\\srv\\share /user:bot /password:hunter2 /persistent:no')).toBe(
+      `net use Z: \\\\srv\\share /user:bot /password:${MASK} /persistent:no`,
+    );
+    expect(maskSecrets('C:\\bots\\sync.exe /token=abc /apikey:"s3cr3t value" /verbose')).toBe(
+      `C:\\bots\\sync.exe /token=${MASK} /apikey:"${MASK}" /verbose`,
+    );
+    expect(maskSecrets('tool.exe /user=bot /pwd=pw1 /auth:xyz /config:prod.yaml')).toBe(
+      `tool.exe /user=bot /pwd=${MASK} /auth:${MASK} /config:prod.yaml`,
+    );
+  });
+
+  it('keeps paths and harmless switches readable', () => {
+    const line = 'robocopy C:\\data /token/dir D:\\backup /MIR /LOG:C:\\logs\\copy.log /prefetch:1';
+    expect(maskSecrets(line)).toBe(line);
+  });
+
   it('masks environment-style assignments by name, not by look', () => {
     expect(maskSecrets(`GEMINI_API_KEY=abc TWILIO_AUTH_TOKEN=xyz DB_PASS=p LOG_LEVEL=INFO bypass=1`)).toBe(
       `GEMINI_API_KEY=${MASK} TWILIO_AUTH_TOKEN=${MASK} DB_PASS=${MASK} LOG_LEVEL=INFO bypass=1`,

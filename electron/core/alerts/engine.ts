@@ -25,7 +25,7 @@ import {
   parseInstant,
   type SilenceRecord,
 } from './maintenance.js';
-import { type AlertRow, AlertsRepo, type HistoryFilter } from './repo.js';
+import { type AlertRow, AlertsRepo, type HistoryFilter, type NewEvent } from './repo.js';
 import { type CompiledRule, compileRules, isCleared, type Locate, type MetricCheck } from './rules.js';
 
 export interface LatestSample {
@@ -98,7 +98,7 @@ interface Binding {
 interface Batch {
   now: number;
   save: Set<Instance>;
-  events: Parameters<AlertsRepo['addEvent']>[0][];
+  events: NewEvent[];
   messages: AlertNotifyMessage[];
   actions: { inst: Instance; name: string }[];
   changed: Set<Instance>;
@@ -107,6 +107,11 @@ interface Batch {
 const MINUTE = 60_000;
 const FORECAST_REFRESH_MS = 5 * MINUTE;
 const VALUE_FLUSH_MS = MINUTE;
+/** After the database refused a write, the next attempt waits this long (each try may wait busy_timeout). */
+const WRITE_RETRY_MS = 5_000;
+/** Bounds on what waits in memory for the database; beyond them the oldest is dropped (and logged). */
+const MAX_UNWRITTEN_ALERTS = 2_000;
+const MAX_UNWRITTEN_EVENTS = 20_000;
 const SEVERITY_RANK: Record<AlertSeverity, number> = { critical: 0, warning: 1, info: 2 };
 const SEVERITY_JA: Record<AlertSeverity, string> = { critical: '重大', warning: '警告', info: '情報' };
 
@@ -152,6 +157,16 @@ export class AlertsEngine {
   private lastHealth: string | undefined;
   /** Open alerts read at start, attached to their rules by the first setConfig. */
   private pendingRestore: AlertRow[] | undefined;
+  /**
+   * What the database refused (locked, read-only, full), written by a later flush: alerts by id (their
+   * current state is what gets written), events in order, engine state by key.
+   */
+  private readonly unwrittenAlerts = new Map<string, Instance>();
+  private unwrittenEvents: NewEvent[] = [];
+  private readonly unwrittenState = new Map<string, string>();
+  private writeFailing = false;
+  private nextWriteAttemptAt = 0;
+  private droppedWrites = 0;
 
   constructor(private readonly deps: AlertsDeps) {
     this.repo = new AlertsRepo(deps.db);
@@ -660,7 +675,8 @@ export class AlertsEngine {
   /** The emergency-stop module calls this on resume: action rules wait the cooldown before acting again. */
   noteResume(at: number): void {
     this.resumedAt = at;
-    this.repo.setState('lastResumeAt', String(at));
+    this.unwrittenState.set('lastResumeAt', String(at));
+    this.persist(this.clock.now());
   }
 
   // ---------------------------------------------------------------- periodic work
@@ -694,7 +710,11 @@ export class AlertsEngine {
     return { now, save: new Set(), events: [], messages: [], actions: [], changed: new Set() };
   }
 
-  /** Writes the batch in one transaction, then (only then) notifies, runs actions and emits events. */
+  /**
+   * Writes the batch (with anything an earlier flush could not write) in one transaction, then notifies,
+   * runs actions and emits events. A database that refuses the write does not stop the rest: the rows
+   * wait in memory for a later flush, so alerts and the emergency stop keep working.
+   */
   private flush(batch: Batch): void {
     const quiet =
       batch.save.size === 0 &&
@@ -702,16 +722,14 @@ export class AlertsEngine {
       batch.messages.length === 0 &&
       batch.changed.size === 0;
     // Health can only move with a transition or a suppression change, both of which mark `changed`.
-    if (quiet && this.lastHealth !== undefined) return;
-    if (batch.save.size > 0 || batch.events.length > 0) {
-      this.repo.transaction(() => {
-        for (const inst of batch.save) {
-          this.repo.saveAlert(inst, batch.now);
-          inst.valueDirty = false;
-        }
-        for (const e of batch.events) this.repo.addEvent(e);
-      });
+    if (quiet && this.lastHealth !== undefined && !this.hasUnwritten()) return;
+    for (const inst of batch.save) {
+      this.unwrittenAlerts.delete(inst.id); // re-inserted last: the map's order is oldest-first
+      this.unwrittenAlerts.set(inst.id, inst);
+      inst.valueDirty = false;
     }
+    for (const e of batch.events) this.unwrittenEvents.push(e);
+    this.persist(batch.now);
     for (const m of batch.messages) {
       try {
         this.deps.notifier.send(m);
@@ -719,12 +737,74 @@ export class AlertsEngine {
         this.deps.log?.(`alerts: notifier refused a message for ${m.alertId}: ${(err as Error).message}`);
       }
     }
-    for (const { inst, name } of batch.actions) this.runAction(inst, name, batch.now);
+    for (const { inst, name } of batch.actions) this.runAction(inst, name);
     for (const inst of batch.changed) this.emit({ type: 'alert.changed', alert: toAlert(inst) });
     this.emitHealthIfChanged();
   }
 
-  private runAction(inst: Instance, name: string, now: number): void {
+  private hasUnwritten(): boolean {
+    return this.unwrittenAlerts.size > 0 || this.unwrittenEvents.length > 0 || this.unwrittenState.size > 0;
+  }
+
+  /** Writes what waits in memory, unless the database failed less than WRITE_RETRY_MS ago. Never throws. */
+  private persist(now: number): void {
+    this.boundUnwritten();
+    if (!this.hasUnwritten()) return;
+    if (this.writeFailing && now < this.nextWriteAttemptAt) return;
+    const count = this.unwrittenAlerts.size + this.unwrittenEvents.length + this.unwrittenState.size;
+    try {
+      this.repo.transaction(() => {
+        for (const inst of this.unwrittenAlerts.values()) this.repo.saveAlert(inst, now);
+        for (const e of this.unwrittenEvents) this.repo.addEvent(e);
+        for (const [key, value] of this.unwrittenState) this.repo.setState(key, value);
+      });
+    } catch (err) {
+      if (!this.writeFailing) {
+        this.log(
+          `alerts: the database refused a write (${errorMessage(err)}); alerts, notifications and actions go on, ` +
+            `and the rows are kept in memory until it accepts writes again`,
+        );
+      }
+      this.writeFailing = true;
+      this.nextWriteAttemptAt = now + WRITE_RETRY_MS;
+      return;
+    }
+    this.unwrittenAlerts.clear();
+    this.unwrittenEvents = [];
+    this.unwrittenState.clear();
+    if (this.writeFailing) {
+      const dropped = this.droppedWrites > 0 ? ` (${this.droppedWrites} older rows were dropped)` : '';
+      this.log(`alerts: the database accepts writes again; wrote ${count} waiting rows${dropped}`);
+    }
+    this.writeFailing = false;
+    this.droppedWrites = 0;
+  }
+
+  private boundUnwritten(): void {
+    while (this.unwrittenAlerts.size > MAX_UNWRITTEN_ALERTS) {
+      const oldest = this.unwrittenAlerts.keys().next().value as string;
+      this.unwrittenAlerts.delete(oldest);
+      // Its events would break the foreign key if the row was never written: they go with it.
+      const before = this.unwrittenEvents.length;
+      this.unwrittenEvents = this.unwrittenEvents.filter((e) => e.alertId !== oldest);
+      this.droppedWrites += 1 + before - this.unwrittenEvents.length;
+    }
+    const excess = this.unwrittenEvents.length - MAX_UNWRITTEN_EVENTS;
+    if (excess > 0) {
+      this.unwrittenEvents.splice(0, excess);
+      this.droppedWrites += excess;
+    }
+  }
+
+  private log(message: string): void {
+    try {
+      this.deps.log?.(message);
+    } catch {
+      // A broken logger must not stop evaluation.
+    }
+  }
+
+  private runAction(inst: Instance, name: string): void {
     const ctx: ActionContext = {
       ruleId: inst.ruleId,
       alertId: inst.id,
@@ -732,21 +812,17 @@ export class AlertsEngine {
     };
     const failed = (err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
-      this.deps.log?.(`alerts: action ${name} for ${inst.ruleId} failed: ${message}`);
-      try {
-        this.repo.transaction(() => {
-          inst.actionState = 'failed';
-          this.repo.saveAlert(inst, now);
-          this.repo.addEvent({
-            alertId: inst.id,
-            ts: this.clock.now(),
-            type: 'action-failed',
-            detail: `${name}: ${message}`,
-          });
-        });
-      } catch {
-        // The database may be what failed; the log line above is the record then.
-      }
+      this.log(`alerts: action ${name} for ${inst.ruleId} failed: ${message}`);
+      inst.actionState = 'failed';
+      this.unwrittenAlerts.delete(inst.id);
+      this.unwrittenAlerts.set(inst.id, inst);
+      this.unwrittenEvents.push({
+        alertId: inst.id,
+        ts: this.clock.now(),
+        type: 'action-failed',
+        detail: `${name}: ${message}`,
+      });
+      this.persist(this.clock.now());
     };
     try {
       const result = this.deps.actions?.[name]?.(ctx);
@@ -930,8 +1006,8 @@ export class AlertsEngine {
     if (s.record.expiredAt !== null || s.record.endsAt <= now) {
       throw new AlertError('conflict', `silence ${id} has already ended`);
     }
-    s.record.expiredAt = now;
     this.repo.endSilence(id, now, by);
+    s.record.expiredAt = now;
     this.afterSilenceChange(now);
     this.deps.audit?.({ actor: by, action: 'alert.unsilence', details: { silenceId: id } });
     const out = toSilence(s.record, now);
@@ -1007,6 +1083,10 @@ export class AlertError extends Error {
   ) {
     super(message);
   }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function stateRank(s: AlertState): number {

@@ -78,7 +78,8 @@ interface Job {
   running: boolean;
   /** Set when the database refused the delivery: it is sent anyway and tracked in memory only. */
   unrecorded?: DeliveryRecord;
-  settle?: (record: DeliveryRecord) => void;
+  /** test() waits on this; called with the stored record, or undefined when it could not be stored. */
+  settle?: (update: DeliveryUpdate, stored: DeliveryRecord | undefined) => void;
 }
 
 type Admission = { status: DeliveryStatus; reason: string | null };
@@ -229,7 +230,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   function finish(job: Job, status: DeliveryStatus, error: string | null): void {
     jobs.delete(job.id);
     const now = clock.now();
-    const result = record(job, {
+    const update: DeliveryUpdate = {
       status,
       attempts: job.attempts,
       lastError: error,
@@ -237,8 +238,14 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       sentAt: status === 'sent' ? now : null,
       nextAttemptAt: null,
       pendingTo: status === 'sent' ? null : job.pendingTo,
-    });
-    if (result) job.settle?.(result);
+    };
+    let stored: DeliveryRecord | undefined;
+    try {
+      stored = record(job, update);
+    } finally {
+      // A database that refuses the update must not leave test() waiting forever.
+      job.settle?.(update, stored);
+    }
   }
 
   async function attempt(job: Job): Promise<void> {
@@ -416,25 +423,48 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         alertId: null,
         createdAt: now,
       };
-      const id = repo.insert({
+      const queued: DeliveryRecord = {
+        id: 0,
         messageId: randomUUID(),
         channelId,
         channelType: ch.type,
         kind: 'test',
         severity: 'info',
         alertId: null,
-        dedupeKey: null,
         title: outgoing.title,
         body: outgoing.body,
         status: 'queued',
+        attempts: 0,
         lastError: null,
         createdAt: now,
-      });
-      const job = newJob(id, channelId, outgoing, 1);
+        updatedAt: now,
+        sentAt: null,
+        nextAttemptAt: null,
+      };
+      let recorded = true;
+      try {
+        const { id: _id, attempts: _a, updatedAt: _u, sentAt: _s, nextAttemptAt: _n, ...fields } = queued;
+        queued.id = repo.insert({ ...fields, dedupeKey: null });
+      } catch (err) {
+        // The channel is still worth testing when the database refuses writes: tracked in memory.
+        log(`could not record the test message: ${maskSecrets(errorText(err))}; sending unrecorded`);
+        queued.id = nextUnrecordedId--;
+        recorded = false;
+      }
+      const job = newJob(queued.id, channelId, outgoing, 1);
+      if (!recorded) job.unrecorded = { ...queued };
       const settled = new Promise<DeliveryRecord>((resolve) => {
-        job.settle = resolve;
+        job.settle = (update, stored) => {
+          const { pendingTo: _pendingTo, ...fields } = update;
+          resolve(stored ?? { ...queued, ...fields });
+        };
       });
-      emit(id);
+      try {
+        if (recorded) emit(queued.id);
+        else publish({ ...queued });
+      } catch (err) {
+        log(`could not read back the test message: ${maskSecrets(errorText(err))}`);
+      }
       schedulePump();
       return settled;
     },

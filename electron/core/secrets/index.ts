@@ -23,9 +23,10 @@ const BEARER = /\b(Bearer|Token)\s+[A-Za-z0-9._~+/=-]{8,}/g;
 // "Basic authentication" stays; a base64 credential has a digit, '+', '/' or '='.
 const BASIC = /\b(Basic)\s+(?=[A-Za-z0-9+/]*[0-9+/=])[A-Za-z0-9+/]{8,}={0,2}/g;
 
-// name=value / name: value / "name": "value" (query strings, env assignments, JSON, headers, --flag=value)
+// name=value / name: value / "name": "value" (query strings, env assignments, JSON, headers, --flag=value,
+// and Windows switches /password:value or /token=value)
 const ASSIGNMENT =
-  /(^|[\s?&;,{("'])(-{0,2}[A-Za-z_][\w.-]*)(["']?\s*(?:=|:(?!\/\/))\s*)("[^"]*"|'[^']*'|[^\s&"',;})]+)/g;
+  /(^|[\s?&;,{("'])((?:-{1,2}|\/)?[A-Za-z_][\w.-]*)(["']?\s*(?:=|:(?!\/\/))\s*)("[^"]*"|'[^']*'|[^\s&"',;})]+)/g;
 // --name value (CLI flags whose value follows after a space)
 const FLAG_VALUE = /(^|\s)(--?[A-Za-z][\w.-]*)(\s+)("[^"]*"|'[^']*'|[^\s"'-][^\s]*)/g;
 
@@ -52,8 +53,9 @@ const LONG_HEX = /(?<![\w/\\.-])(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{32,
 const LONG_BASE64 =
   /(?<![A-Za-z0-9+])(?=[A-Za-z0-9+]*[0-9])(?=[A-Za-z0-9+]*[a-z])(?=[A-Za-z0-9+]*[A-Z])[A-Za-z0-9+]{32,}={0,2}(?![A-Za-z0-9+])/g;
 
+/** The bare name of a flag or switch: --api-key, -p, /password → api-key, p, password. */
 function stripDashes(name: string): string {
-  return name.replace(/^-+/, '');
+  return name.replace(/^(?:-+|\/)/, '');
 }
 
 function maskAssignment(match: string, lead: string, name: string, sep: string, value: string): string {
@@ -115,13 +117,19 @@ export function maskKnown(text: string, secrets: readonly string[]): string {
 /**
  * A deep copy of a config object for display: values under a secret key (case-insensitive; whole
  * subtrees for objects such as headers) are shown with maskValue unless they hold `${env:NAME}`
- * references; every other string goes through maskSecrets.
+ * references or are one of `publicValues` (e.g. a provider's default endpoint); every other string
+ * goes through maskSecrets.
  */
-export function redactConfig<T>(obj: T, secretKeys: readonly string[]): T {
+export function redactConfig<T>(
+  obj: T,
+  secretKeys: readonly string[],
+  publicValues: readonly string[] = [],
+): T {
   const keys = new Set(secretKeys.map((k) => k.toLowerCase()));
+  const known = new Set(publicValues);
   const walk = (value: unknown, secret: boolean): unknown => {
     if (typeof value === 'string') {
-      if (!secret) return maskSecrets(value);
+      if (!secret || known.has(value)) return maskSecrets(value);
       // `${env:NAME}` references are safe and useful to show, e.g. "Bearer ${env:HOOK_TOKEN}".
       return value.includes('${env:') ? maskSecrets(value) : maskValue(value);
     }
