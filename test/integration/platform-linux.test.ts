@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -8,6 +9,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../electron/core/clock/index.js';
 import { createPlatform } from '../../electron/core/platform/index.js';
 import type { Platform, ProcessInfo } from '../../electron/core/platform/types.js';
+import { CHROMIUM, headlessChromiumArgs } from '../helpers/chromium.js';
 
 const children: ChildProcess[] = [];
 
@@ -235,6 +237,32 @@ process.stdout.write(JSON.stringify(outcome));
         expect(victim.signalCode).toBeNull();
       } finally {
         await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it.skipIf(!existsSync(CHROMIUM))(
+    'names Chromium helpers started through /proc/self/exe after the real program, not "exe"',
+    async () => {
+      const profile = await mkdtemp(join(tmpdir(), 'nexus-ops-platform-chromium-'));
+      const browser = spawn(CHROMIUM, headlessChromiumArgs(profile), { stdio: 'ignore' });
+      children.push(browser);
+      try {
+        const helpers = await waitFor(
+          async () => {
+            const list = await platform.processes.list();
+            const found = list.filter(
+              (p) => p.cmdline.startsWith('/proc/self/exe') && /--type=/.test(p.cmdline),
+            );
+            return found.length > 0 ? found : undefined;
+          },
+          'Chromium helper processes',
+          15_000,
+        );
+        for (const helper of helpers) expect(helper.name).toMatch(/^chrom/);
+      } finally {
+        browser.kill('SIGKILL');
+        await rm(profile, { recursive: true, force: true });
       }
     },
   );

@@ -4,8 +4,9 @@
  * a few microseconds, while fs.promises adds a thread-pool round trip per file (measured ~6x slower
  * for a full process scan).
  */
-import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { Clock } from '../clock/index.js';
 import {
   LINUX_CLOCK_TICKS,
@@ -182,6 +183,21 @@ interface CachedCmdline {
   startTicks: number;
   comm: string;
   cmdline: string;
+  name: string;
+}
+
+/**
+ * Chromium starts its helpers (network service, renderers) through /proc/self/exe, so their comm is
+ * "exe" and their argv[0] is "/proc/self/exe": the real program is the target of /proc/<pid>/exe.
+ * One readlink, only for such processes, cached with the command line.
+ */
+function realName(procRoot: string, entry: string, comm: string, cmdline: string): string {
+  if (comm !== 'exe' || !cmdline.startsWith('/proc/self/exe')) return comm;
+  try {
+    return basename(readlinkSync(`${procRoot}/${entry}/exe`)).replace(/ \(deleted\)$/, '') || comm;
+  } catch {
+    return comm;
+  }
 }
 
 /**
@@ -229,6 +245,7 @@ class LinuxProcessSource implements ProcessSource {
       const startTime = startTimeMs(ctx, stat.startTicks);
       const cached = this.cmdlines.get(stat.pid);
       let cmdline: string;
+      let name: string;
       if (
         cached &&
         cached.startTicks === stat.startTicks &&
@@ -236,16 +253,18 @@ class LinuxProcessSource implements ProcessSource {
         now - startTime > CMDLINE_SETTLE_MS
       ) {
         cmdline = cached.cmdline;
+        name = cached.name;
       } else {
         const raw = ctx.reader.read(`${ctx.procRoot}/${entry}/cmdline`);
         cmdline = raw === null ? '' : parseCmdline(raw);
+        name = realName(ctx.procRoot, entry, stat.comm, cmdline);
       }
-      nextCache.set(stat.pid, { startTicks: stat.startTicks, comm: stat.comm, cmdline });
+      nextCache.set(stat.pid, { startTicks: stat.startTicks, comm: stat.comm, cmdline, name });
       processes.push({
         pid: stat.pid,
         ppid: stat.ppid,
         // stat's comm field is the same text as /proc/<pid>/comm (15 chars max), without a second read.
-        name: stat.comm,
+        name,
         cmdline,
         startTime,
         state: stat.state,
