@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { Alert } from '../../../../shared/api/alerts.js';
 import { acknowledgeAlert, rememberedOperator, rememberOperator } from '../../stores/alerts.js';
 import { formatLabels } from './format.js';
-import { Modal } from './Modal.js';
+import { Modal, ModalFormFoot } from './Modal.js';
 
 export function AckDialog({ alert, onClose }: { alert: Alert; onClose: () => void }) {
   const { t } = useTranslation('alerts');
@@ -67,19 +67,13 @@ export function AckDialog({ alert, onClose }: { alert: Alert; onClose: () => voi
           />
         </label>
         <p className="muted small">{t('ack.hint')}</p>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <footer className="alerts-modal-foot">
-          <button type="button" onClick={onClose}>
-            {t('dialog.cancel')}
-          </button>
-          <button type="submit" className="primary" disabled={busy} data-testid="ack-submit">
-            {t('ack.submit')}
-          </button>
-        </footer>
+        <ModalFormFoot
+          error={error}
+          busy={busy}
+          onCancel={onClose}
+          submitLabel={t('ack.submit')}
+          submitTestId="ack-submit"
+        />
       </form>
     </Modal>
   );

@@ -71,3 +71,39 @@ export function Modal({
     </dialog>
   );
 }
+
+/** The end of every dialog form: the error of the last attempt, then cancel and submit. */
+export function ModalFormFoot({
+  error,
+  busy,
+  onCancel,
+  submitLabel,
+  submitClass = 'primary',
+  submitTestId,
+}: {
+  error: string | null;
+  busy: boolean;
+  onCancel: () => void;
+  submitLabel: string;
+  submitClass?: 'primary' | 'danger';
+  submitTestId: string;
+}) {
+  const { t } = useTranslation('alerts');
+  return (
+    <>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <footer className="alerts-modal-foot">
+        <button type="button" onClick={onCancel}>
+          {t('dialog.cancel')}
+        </button>
+        <button type="submit" className={submitClass} disabled={busy} data-testid={submitTestId}>
+          {submitLabel}
+        </button>
+      </footer>
+    </>
+  );
+}

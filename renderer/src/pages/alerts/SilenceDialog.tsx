@@ -5,7 +5,7 @@ import type { LabelMatcher } from '../../../../shared/config/alerts.js';
 import { formatDateTime } from '../../i18n/index.js';
 import { createSilence, rememberedOperator, rememberOperator, useAlerts } from '../../stores/alerts.js';
 import { fromDateTimeLocal, toDateTimeLocal } from './format.js';
-import { Modal } from './Modal.js';
+import { Modal, ModalFormFoot } from './Modal.js';
 
 const PRESETS = [60, 240, 1440] as const;
 type Duration = (typeof PRESETS)[number] | 'custom';
@@ -221,19 +221,13 @@ export function SilenceDialog({ alert, onClose }: { alert?: Alert; onClose: () =
             data-testid="silence-by"
           />
         </label>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <footer className="alerts-modal-foot">
-          <button type="button" onClick={onClose}>
-            {t('dialog.cancel')}
-          </button>
-          <button type="submit" className="primary" disabled={busy} data-testid="silence-submit">
-            {t('silence.submit')}
-          </button>
-        </footer>
+        <ModalFormFoot
+          error={error}
+          busy={busy}
+          onCancel={onClose}
+          submitLabel={t('silence.submit')}
+          submitTestId="silence-submit"
+        />
       </form>
     </Modal>
   );

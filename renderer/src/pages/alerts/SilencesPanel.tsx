@@ -10,7 +10,7 @@ import {
   useAlerts,
 } from '../../stores/alerts.js';
 import { formatMatcher, formatRelative, useNow } from './format.js';
-import { Modal } from './Modal.js';
+import { Modal, ModalFormFoot } from './Modal.js';
 import { SilenceDialog } from './SilenceDialog.js';
 
 function EndSilenceDialog({ silence, onClose }: { silence: Silence; onClose: () => void }) {
@@ -38,19 +38,14 @@ function EndSilenceDialog({ silence, onClose }: { silence: Silence; onClose: () 
           {t('ack.name')}
           <input value={by} onChange={(e) => setBy(e.target.value)} maxLength={100} required data-autofocus />
         </label>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <footer className="alerts-modal-foot">
-          <button type="button" onClick={onClose}>
-            {t('dialog.cancel')}
-          </button>
-          <button type="submit" className="danger" disabled={busy} data-testid="end-silence-submit">
-            {t('silences.end')}
-          </button>
-        </footer>
+        <ModalFormFoot
+          error={error}
+          busy={busy}
+          onCancel={onClose}
+          submitLabel={t('silences.end')}
+          submitClass="danger"
+          submitTestId="end-silence-submit"
+        />
       </form>
     </Modal>
   );
