@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -105,6 +105,32 @@ describe('Linux platform against real processes', () => {
       expect(info.cpuTimeMs).toBeGreaterThanOrEqual(0);
       expect(['sleeping', 'running']).toContain(info.state);
     }
+  });
+
+  it('drops processes that exited and keeps no descriptors of theirs open', async () => {
+    const marker = `gone-${process.pid}-${Date.now()}`;
+    const statFdsOf = (pids: number[]) =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          const target = readlinkSync(`/proc/self/fd/${fd}`);
+          return pids.some((pid) => target === `/proc/${pid}/stat`);
+        } catch {
+          return false;
+        }
+      }).length;
+    const sleepers = [0, 1, 2, 3, 4].map(() => python('import time; time.sleep(60)', marker));
+    await waitFor(async () => {
+      const mine = (await platform.processes.list()).filter((p) => p.cmdline.includes(marker));
+      return mine.length === 5 ? mine : undefined;
+    }, 'five sleepers');
+    const pids = sleepers.map((c) => c.pid!);
+    expect(statFdsOf(pids)).toBe(5); // kept open between scans
+    for (const child of sleepers) child.kill('SIGKILL');
+    await Promise.all(sleepers.map((child) => exited(child)));
+    const after = await platform.processes.list();
+    expect(after.filter((p) => p.cmdline.includes(marker))).toEqual([]);
+    expect(after.some((p) => sleepers.some((c) => c.pid === p.pid))).toBe(false);
+    expect(statFdsOf(pids)).toBe(0);
   });
 
   it('reports an unreaped child as a zombie', async () => {

@@ -61,6 +61,17 @@ interface LinuxContext {
   reader: ProcReader;
 }
 
+/** Descriptors kept open for /proc/<pid>/stat; beyond this many, files are opened per read. */
+const MAX_CACHED_STAT_FDS = 2048;
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
+
 /** One reusable buffer for every /proc read: avoids readFileSync's fstat and per-file allocation. */
 class ProcReader {
   private buffer = Buffer.allocUnsafe(64 * 1024);
@@ -84,6 +95,53 @@ class ProcReader {
   get bytes(): Buffer {
     return this.buffer;
   }
+
+  /**
+   * /proc/<pid>/stat through a descriptor kept open between scans: a positioned read regenerates the
+   * text, so a scan costs one read per process instead of open + read + close. A descriptor belongs to
+   * one process: once it has exited, reads fail (ESRCH) and the path is opened afresh, so a reused PID
+   * is read as the new process.
+   */
+  readStat(root: string, pid: string): number {
+    const cached = this.statFds.get(pid);
+    if (cached !== undefined) {
+      try {
+        const length = readSync(cached, this.buffer, 0, this.buffer.length, 0);
+        if (length > 0) return length;
+      } catch {
+        // exited: fall through to a fresh open
+      }
+      this.statFds.delete(pid);
+      closeQuietly(cached);
+    }
+    let fd: number;
+    try {
+      fd = openSync(`${root}/${pid}/stat`, 'r');
+    } catch {
+      return -1;
+    }
+    let length = -1;
+    try {
+      length = readSync(fd, this.buffer, 0, this.buffer.length, 0);
+    } catch {
+      length = -1;
+    }
+    if (length > 0 && this.statFds.size < MAX_CACHED_STAT_FDS) this.statFds.set(pid, fd);
+    else closeQuietly(fd);
+    return length;
+  }
+
+  /** Closes the descriptors of processes not seen in the last scan. */
+  retainStat(seen: ReadonlySet<string>): void {
+    for (const [pid, fd] of this.statFds) {
+      if (!seen.has(pid)) {
+        this.statFds.delete(pid);
+        closeQuietly(fd);
+      }
+    }
+  }
+
+  private statFds = new Map<string, number>();
 
   /** The file's text, or null when it cannot be read (process exited between readdir and read, EACCES). */
   read(path: string): string | null {
@@ -146,7 +204,7 @@ function startTimeMs(ctx: LinuxContext, startTicks: number): number {
 }
 
 function readStat(ctx: LinuxContext, pid: number | string): ProcStat | null {
-  const length = ctx.reader.readBytes(`${ctx.procRoot}/${pid}/stat`);
+  const length = ctx.reader.readStat(ctx.procRoot, String(pid));
   if (length <= 0) return null;
   const b = ctx.reader.bytes;
   const open = b.indexOf(0x28);
@@ -228,6 +286,7 @@ class LinuxProcessSource implements ProcessSource {
     const processes: ProcessInfo[] = [];
     const recheck = this.scans++ % 60 === 0;
     const kthreads = new Set<number>();
+    const seen = new Set<string>();
     for (const entry of readdirSync(ctx.procRoot)) {
       const first = entry.charCodeAt(0);
       if (first < 48 || first > 57) continue; // not a PID directory
@@ -238,6 +297,7 @@ class LinuxProcessSource implements ProcessSource {
       }
       const stat = readStat(ctx, entry);
       if (!stat) continue; // vanished mid-scan
+      seen.add(entry);
       if (stat.ppid === 2 || stat.pid === 2) {
         kthreads.add(stat.pid);
         continue;
@@ -274,6 +334,7 @@ class LinuxProcessSource implements ProcessSource {
     }
     this.cmdlines = nextCache;
     this.kthreads = kthreads;
+    ctx.reader.retainStat(seen);
     return processes;
   }
 }
