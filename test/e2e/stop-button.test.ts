@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scopedFamiliesYaml } from '../fixtures/fake-bot/harness.js';
 import {
   descendants,
   type FakeBot,
@@ -24,19 +25,9 @@ import { type Headless, startHeadless } from '../helpers/headless.js';
 
 /** Families scoped to this test's bot folder: other tests' fake bots on this machine are not ours to stop. */
 function config(folder: string): string {
-  const escaped = folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return `monitor:
   liveIntervalSeconds: 1
-  families:
-    - name: bot-runner
-      exe: 'python(?:\\d+(?:\\.\\d+)*)?'
-      cmdline: ${JSON.stringify(`reply_bot\\.multi_main.*${escaped}`)}
-      stopOnEmergency: true
-    - name: bot-chrome
-      exe: chromium
-      profileUnderBotFolder: true
-      stopOnEmergency: true
-bots:
+${scopedFamiliesYaml(folder)}bots:
   folders: [${JSON.stringify(folder)}]
 stop:
   graceSeconds: 3

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runStopCli, type StopCliIo } from '../../electron/core/stop/cli.js';
 import { stopMethods } from '../../shared/api/stop.js';
-import { createTestStop, openTestStore } from '../fixtures/fake-bot/harness.js';
+import { createTestStop, openTestStore, scopedFamiliesYaml } from '../fixtures/fake-bot/harness.js';
 import { isAlive, startFakeBot } from '../fixtures/fake-bot/index.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -37,23 +37,13 @@ function capture(): StopCliIo & { stdout: () => string; stderr: () => string } {
 
 /** Families scoped to this test's bot folder, so the stop never touches another test's processes. */
 function configFor(folder: string, extra = ''): string {
-  const escaped = folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return `bots:
   folders: [${JSON.stringify(folder)}]
 stop:
   graceSeconds: 2
   verifySeconds: 2
 monitor:
-  families:
-    - name: bot-runner
-      exe: 'python(?:\\d+(?:\\.\\d+)*)?'
-      cmdline: ${JSON.stringify(`reply_bot\\.multi_main.*${escaped}`)}
-      stopOnEmergency: true
-    - name: bot-chrome
-      exe: chromium
-      profileUnderBotFolder: true
-      stopOnEmergency: true
-${extra}`;
+${scopedFamiliesYaml(folder)}${extra}`;
 }
 
 async function freePort(): Promise<number> {

@@ -81,19 +81,25 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** A fake task scheduler whose enable waits until release(): a resume held in the middle. */
+function schedulerWithHeldEnable() {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let started = false;
+  const scheduler = fakeTaskScheduler({
+    beforeEnable: async () => {
+      started = true;
+      await gate;
+    },
+  });
+  return { scheduler, release, enableStarted: () => started };
+}
+
 describe('stop and resume do not overlap', () => {
   it('a stop triggered while a resume re-enables the tasks waits for it: stopped, kill-switch present, task disabled', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let enableStarted = false;
-    const scheduler = fakeTaskScheduler({
-      beforeEnable: async () => {
-        enableStarted = true;
-        await gate;
-      },
-    });
+    const { scheduler, release, enableStarted } = schedulerWithHeldEnable();
     const folder = botFolder();
     const t = createTestStop({
       store: store(),
@@ -106,7 +112,7 @@ describe('stop and resume do not overlap', () => {
     expect(first.disabledTasks).toEqual([TASK]);
 
     const resuming = t.stop.resume({ actor: 'op', reason: 'fixed' });
-    while (!enableStarted) await sleep(5);
+    while (!enableStarted()) await sleep(5);
     const second = t.stop.trigger({ source: 'tray', reason: 'second' });
     await sleep(50);
     release();
@@ -130,17 +136,7 @@ describe('stop and resume do not overlap', () => {
   });
 
   it('refuses a second resume while one is re-enabling the tasks', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let enableStarted = false;
-    const scheduler = fakeTaskScheduler({
-      beforeEnable: async () => {
-        enableStarted = true;
-        await gate;
-      },
-    });
+    const { scheduler, release, enableStarted } = schedulerWithHeldEnable();
     const t = createTestStop({
       store: store(),
       folders: [botFolder()],
@@ -149,7 +145,7 @@ describe('stop and resume do not overlap', () => {
     });
     await t.stop.trigger({ source: 'button', reason: 'x' });
     const resuming = t.stop.resume({ actor: 'op', reason: 'fixed' });
-    while (!enableStarted) await sleep(5);
+    while (!enableStarted()) await sleep(5);
     await expect(t.stop.resume({ actor: 'op2', reason: 'also fixed' })).rejects.toThrow(/resume is already/);
     release();
     await resuming;

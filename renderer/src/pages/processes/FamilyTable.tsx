@@ -1,4 +1,4 @@
-import { Fragment, useState } from 'react';
+import { Fragment, type ReactNode, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { FamilySummary } from '../../../../shared/api/monitor.js';
 import { formatPct, formatValue } from '../../components/charts/format.js';
@@ -39,52 +39,45 @@ export function sortFamilies(families: readonly FamilySummary[], sort: SortState
   });
 }
 
+function Badge(props: { level: 'critical' | 'warning'; kind: string; title: string; children: ReactNode }) {
+  return (
+    <span className={`badge ${props.level}`} title={props.title} data-testid={`badge-${props.kind}`}>
+      {props.children}
+    </span>
+  );
+}
+
 function Badges({ family }: { family: FamilySummary }) {
   const { t } = useTranslation('monitor');
   const leak = family.leak;
   const badges = [
     family.zombies > 0 && (
-      <span
-        key="z"
-        className="badge critical"
-        title={t('processes.badge.zombieTitle')}
-        data-testid="badge-zombie"
-      >
+      <Badge key="z" level="critical" kind="zombie" title={t('processes.badge.zombieTitle')}>
         {t('processes.badge.zombie', { count: family.zombies })}
-      </span>
+      </Badge>
     ),
     family.hung > 0 && (
-      <span
-        key="h"
-        className="badge critical"
-        title={t('processes.badge.hungTitle')}
-        data-testid="badge-hung"
-      >
+      <Badge key="h" level="critical" kind="hung" title={t('processes.badge.hungTitle')}>
         {t('processes.badge.hung', { count: family.hung })}
-      </span>
+      </Badge>
     ),
     family.orphans > 0 && (
-      <span
-        key="o"
-        className="badge warning"
-        title={t('processes.badge.orphanTitle')}
-        data-testid="badge-orphan"
-      >
+      <Badge key="o" level="warning" kind="orphan" title={t('processes.badge.orphanTitle')}>
         {t('processes.badge.orphan', { count: family.orphans })}
-      </span>
+      </Badge>
     ),
     leak?.flagged && (
-      <span
+      <Badge
         key="l"
-        className="badge warning"
+        level="warning"
+        kind="leak"
         title={t('processes.badge.leakTitle', {
           rate: formatValue(leak.mbPerHour, 'mbPerHour'),
           hours: Math.round(leak.coveredHours * 10) / 10,
         })}
-        data-testid="badge-leak"
       >
         {t('processes.badge.leak', { rate: formatValue(leak.mbPerHour, 'mbPerHour') })}
-      </span>
+      </Badge>
     ),
   ].filter(Boolean);
   if (badges.length === 0) return <span className="muted small">{t('processes.badge.ok')}</span>;
