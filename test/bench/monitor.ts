@@ -141,7 +141,7 @@ export interface AgentOverheadOptions {
 }
 
 export async function benchAgentOverhead(options: AgentOverheadOptions = {}) {
-  const seconds = options.seconds ?? 30;
+  const seconds = options.seconds ?? 60;
   const warmup = options.warmupSeconds ?? 15;
   const sleeperCount = options.sleepers ?? 40;
   const dir = mkdtempSync(join(tmpdir(), 'nexus-bench-monitor-'));

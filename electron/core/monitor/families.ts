@@ -84,12 +84,23 @@ function isUnder(dir: string, folders: readonly string[]): boolean {
 }
 
 /**
- * Regex results keyed by the exact text tested. Scans repeat the same names and command lines every
- * cycle (the platform hands back the same strings for unchanged processes), so after the first scan
- * matching is a map lookup. Bounded: cleared when it grows past CACHE_LIMIT entries.
+ * Regex results, program names and profile folders keyed by the exact text they came from. Scans repeat
+ * the same names and command lines every cycle (the platform hands back the same strings for unchanged
+ * processes), so after the first scan classifying is map lookups. Bounded: cleared when it grows past CACHE_LIMIT entries.
  */
 const CACHE_LIMIT = 20_000;
 const regexResults = new WeakMap<RegExp, Map<string, boolean>>();
+
+/** The cached value for `key`, computed on a miss; the cache is emptied when it reaches CACHE_LIMIT. */
+function remember<V>(cache: Map<string, V>, key: string, compute: (key: string) => V): V {
+  let value = cache.get(key);
+  if (value === undefined) {
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    value = compute(key);
+    cache.set(key, value);
+  }
+  return value;
+}
 
 function cachedTest(re: RegExp, text: string, normalize: boolean): boolean {
   let results = regexResults.get(re);
@@ -97,26 +108,15 @@ function cachedTest(re: RegExp, text: string, normalize: boolean): boolean {
     results = new Map();
     regexResults.set(re, results);
   }
-  let hit = results.get(text);
-  if (hit === undefined) {
-    if (results.size >= CACHE_LIMIT) results.clear();
-    hit = re.test(normalize ? text.replace(/\\/g, '/') : text);
-    results.set(text, hit);
-  }
-  return hit;
+  return remember(results, text, (t) => re.test(normalize ? t.replace(/\\/g, '/') : t));
 }
 
+const profileDirsByCmdline = new Map<string, string[]>();
 const argv0Names = new Map<string, string>();
 
 /** Executable names a process goes by: the OS name and the program of its command line. */
 function exeNamesOf(p: ProcessInfo): [string, string] {
-  let argv0 = argv0Names.get(p.cmdline);
-  if (argv0 === undefined) {
-    if (argv0Names.size >= CACHE_LIMIT) argv0Names.clear();
-    argv0 = exeBase(firstWord(p.cmdline));
-    argv0Names.set(p.cmdline, argv0);
-  }
-  return [exeBase(p.name), argv0];
+  return [exeBase(p.name), remember(argv0Names, p.cmdline, (c) => exeBase(firstWord(c)))];
 }
 
 /**
@@ -191,7 +191,7 @@ export function classifyProcesses(
       const byProfile =
         f.profileUnderBotFolder &&
         folders.length > 0 &&
-        profileDirs(p.cmdline).some((d) => isUnder(d, folders));
+        remember(profileDirsByCmdline, p.cmdline, profileDirs).some((d) => isUnder(d, folders));
       const ancestors = ancestorFamilies[fi]!;
       member = byProfile || (ancestors.length > 0 && hasAncestorIn(ancestors, p));
     }

@@ -402,9 +402,19 @@ function listWholeDisks(): Set<string> | undefined {
   }
 }
 
+/** Disks come and go rarely (a USB drive): the /sys/block listing is re-read once a minute, not every tick. */
+const WHOLE_DISKS_TTL_MS = 60_000;
+
 export function createLinuxPlatform(options: LinuxPlatformOptions): Platform {
   const ctx = createContext(options.procRoot ?? '/proc');
   const processes = new LinuxProcessSource(ctx, options.clock);
+  let wholeDisks: { at: number; names: Set<string> | undefined } | undefined;
+  const currentWholeDisks = (now: number) => {
+    if (!wholeDisks || now - wholeDisks.at >= WHOLE_DISKS_TTL_MS || now < wholeDisks.at) {
+      wholeDisks = { at: now, names: listWholeDisks() };
+    }
+    return wholeDisks.names;
+  };
 
   return {
     kind: 'linux',
@@ -429,10 +439,11 @@ export function createLinuxPlatform(options: LinuxPlatformOptions): Platform {
       return spaces.filter((space): space is DiskSpace => space !== null && space.totalBytes > 0);
     },
     async io(): Promise<IoCounters> {
+      const at = options.clock.now();
       return {
-        disks: parseDiskstats(readFileSync(`${ctx.procRoot}/diskstats`, 'utf8'), listWholeDisks()),
+        disks: parseDiskstats(readFileSync(`${ctx.procRoot}/diskstats`, 'utf8'), currentWholeDisks(at)),
         nets: parseNetDev(readFileSync(`${ctx.procRoot}/net/dev`, 'utf8')),
-        at: options.clock.now(),
+        at,
       };
     },
     taskScheduler: noTaskScheduler,
