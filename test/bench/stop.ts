@@ -19,6 +19,7 @@ import { openStore } from '../../electron/core/store/index.js';
 import { stopConfigSchema } from '../../shared/config/stop.js';
 import { ensureStopSchema } from '../fixtures/fake-bot/harness.js';
 import { isAlive, listProcs } from '../fixtures/fake-bot/index.js';
+import { pythonExe } from '../helpers/python.js';
 
 const RUNNER = `
 import subprocess, sys, time
@@ -42,15 +43,10 @@ interface Fleet {
   pids: number[];
 }
 
-function pythonPath(): string {
-  // The real interpreter, not a version-manager shim (a shell script per start).
-  return execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
-}
-
-async function startFleet(python: string, runners: number, tag: string): Promise<Fleet> {
+async function startFleet(runners: number, tag: string): Promise<Fleet> {
   const marker = `nexus-ops-stop-bench-${process.pid}-${tag}`;
   const children = Array.from({ length: runners }, () =>
-    spawn(python, ['-c', RUNNER, marker], { stdio: 'ignore' }),
+    spawn(pythonExe(), ['-c', RUNNER, marker], { stdio: 'ignore' }),
   );
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -117,7 +113,6 @@ async function baseline(fleet: Fleet, signal: '-9' | '-INT'): Promise<number> {
 }
 
 async function measurePath(path: 'force' | 'graceful', options: Required<StopBenchOptions>) {
-  const python = pythonPath();
   const dataDir = mkdtempSync(join(tmpdir(), 'nexus-ops-stop-bench-'));
   const botFolder = mkdtempSync(join(tmpdir(), 'nexus-ops-stop-bench-bot-'));
   const store = openStore({ file: join(dataDir, 'nexus-ops.db'), clock: systemClock });
@@ -145,7 +140,7 @@ async function measurePath(path: 'force' | 'graceful', options: Required<StopBen
       options.log(
         `stop bench ${path} run ${run + 1}/${options.runs}: starting ${options.runners * 2} processes\n`,
       );
-      const fleet = await startFleet(python, options.runners, `${path}-${run}-stop`);
+      const fleet = await startFleet(options.runners, `${path}-${run}-stop`);
       options.log(`stop bench ${path} run ${run + 1}: stop\n`);
       current = fleet.marker;
       const t0 = performance.now();
@@ -160,7 +155,7 @@ async function measurePath(path: 'force' | 'graceful', options: Required<StopBen
       await stop.resume({ actor: 'bench', reason: 'bench' });
 
       options.log(`stop bench ${path} run ${run + 1}: baseline\n`);
-      const raw = await startFleet(python, options.runners, `${path}-${run}-baseline`);
+      const raw = await startFleet(options.runners, `${path}-${run}-baseline`);
       baselineMs.push(await baseline(raw, path === 'force' ? '-9' : '-INT'));
       cleanupFleet(raw);
     }

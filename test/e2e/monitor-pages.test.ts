@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshotDir } from '../helpers/browser.js';
 import { type Headless, makeTempDir, startHeadless } from '../helpers/headless.js';
+import { pythonExe } from '../helpers/python.js';
 
 const SLEEPERS = 3;
 /**
@@ -27,7 +28,7 @@ beforeAll(async () => {
   // `-m reply_bot.…` after `-c` only lands in argv, but the command line is what the bot-runner
   // family matches (python -m reply_bot.*, as the real bot shows it).
   for (let i = 0; i < SLEEPERS; i++) {
-    const child = spawn('python3', ['-c', 'import time; time.sleep(120)', '-m', MODULE], {
+    const child = spawn(pythonExe(), ['-c', 'import time; time.sleep(120)', '-m', MODULE], {
       cwd: bots,
       stdio: 'ignore',
     });

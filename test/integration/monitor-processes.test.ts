@@ -8,6 +8,7 @@ import { systemClock } from '../../electron/core/clock/index.js';
 import { createMonitor, type Monitor, type MonitorCycle } from '../../electron/core/monitor/index.js';
 import { monitorConfigSchema } from '../../shared/config/monitor.js';
 import { CHROMIUM, headlessChromiumArgs } from '../helpers/chromium.js';
+import { pythonExe } from '../helpers/python.js';
 
 const children: ChildProcess[] = [];
 let dir: string;
@@ -80,11 +81,11 @@ describe('process families with real processes', () => {
     const sleepers = [0, 1, 2, 3, 4].map((i) =>
       track(
         i % 2 === 0
-          ? spawn('python3', ['-m', 'reply_bot.sleeper', '--config', `accounts_${i}.yaml`], {
+          ? spawn(pythonExe(), ['-m', 'reply_bot.sleeper', '--config', `accounts_${i}.yaml`], {
               cwd: dir,
               stdio: 'ignore',
             })
-          : spawn('python3', [join(dir, 'reply_bot', 'sleeper.py')], { cwd: dir, stdio: 'ignore' }),
+          : spawn(pythonExe(), [join(dir, 'reply_bot', 'sleeper.py')], { cwd: dir, stdio: 'ignore' }),
       ),
     );
     const pids = sleepers.map((s) => s.pid!);
@@ -123,7 +124,7 @@ describe('process families with real processes', () => {
   it('sees the child a python3 parent never reaps as one zombie', async () => {
     const parent = track(
       spawn(
-        'python3',
+        pythonExe(),
         [
           '-c',
           'import os, sys, time\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nprint(pid, flush=True)\ntime.sleep(600)',
