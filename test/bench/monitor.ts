@@ -33,6 +33,7 @@ import { tiersMigration } from '../../electron/core/store/migrations/002-tiers.j
 import { queryChart, runMaintenance } from '../../electron/core/store/tiers.js';
 import { monitorConfigSchema } from '../../shared/config/monitor.js';
 import { CHROMIUM, headlessChromiumArgs } from '../helpers/chromium.js';
+import { pythonExe } from '../helpers/python.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
@@ -40,12 +41,17 @@ const CLOCK_TICKS = 100;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function cpuTicks(pid: number): number | null {
+interface CpuTicks {
+  user: number;
+  system: number;
+}
+
+function cpuTicks(pid: number): CpuTicks | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after "pid (comm) ".
-    return Number(fields[11]) + Number(fields[12]);
+    return { user: Number(fields[11]), system: Number(fields[12]) };
   } catch {
     return null;
   }
@@ -102,17 +108,25 @@ interface ProcessFigures {
   pid: number;
   /** CPU time over the window divided by its wall time, in % of one core. */
   cpuPctOneCore: number;
+  /** The part of it spent in the kernel (reading /proc, syscalls). */
+  systemPctOneCore: number;
   rssMb: number | null;
   peakRssMb: number | null;
 }
 
-function figures(pid: number, ticks0: number | null, ticks1: number | null, seconds: number): ProcessFigures {
-  const cpu =
-    ticks0 !== null && ticks1 !== null ? ((ticks1 - ticks0) / CLOCK_TICKS / seconds) * 100 : Number.NaN;
+function figures(
+  pid: number,
+  ticks0: CpuTicks | null,
+  ticks1: CpuTicks | null,
+  seconds: number,
+): ProcessFigures {
+  const pct = (ticks: number) => Math.round((ticks / CLOCK_TICKS / seconds) * 100 * 100) / 100;
+  const cpu = ticks0 && ticks1 ? pct(ticks1.user + ticks1.system - ticks0.user - ticks0.system) : Number.NaN;
   const mb = (kb: number | null) => (kb === null ? null : Math.round((kb / 1024) * 10) / 10);
   return {
     pid,
-    cpuPctOneCore: Math.round(cpu * 100) / 100,
+    cpuPctOneCore: cpu,
+    systemPctOneCore: ticks0 && ticks1 ? pct(ticks1.system - ticks0.system) : Number.NaN,
     rssMb: mb(statusKb(pid, 'VmRSS')),
     peakRssMb: mb(statusKb(pid, 'VmHWM')),
   };
@@ -154,7 +168,7 @@ export async function benchAgentOverhead(options: AgentOverheadOptions = {}) {
   try {
     for (let i = 0; i < sleeperCount; i++) {
       children.push(
-        spawn('python3', ['-m', 'reply_bot.sleeper', '--n', String(i)], { cwd: dir, stdio: 'ignore' }),
+        spawn(pythonExe(), ['-m', 'reply_bot.sleeper', '--n', String(i)], { cwd: dir, stdio: 'ignore' }),
       );
     }
     const chromium = existsSync(CHROMIUM);

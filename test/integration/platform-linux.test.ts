@@ -2,7 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -10,11 +10,12 @@ import { systemClock } from '../../electron/core/clock/index.js';
 import { createPlatform } from '../../electron/core/platform/index.js';
 import type { Platform, ProcessInfo } from '../../electron/core/platform/types.js';
 import { CHROMIUM, headlessChromiumArgs } from '../helpers/chromium.js';
+import { pythonExe } from '../helpers/python.js';
 
 const children: ChildProcess[] = [];
 
 function python(code: string, ...args: string[]): ChildProcess {
-  const child = spawn('python3', ['-c', code, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(pythonExe(), ['-c', code, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   return child;
 }
@@ -319,6 +320,23 @@ process.stdout.write(JSON.stringify(outcome));
       expect(disk.writeBytes).toBeGreaterThanOrEqual(earlier?.writeBytes ?? 0);
     }
     expect(second.at).toBeGreaterThanOrEqual(first.at);
+  });
+
+  it('reads one set of CPU times per logical CPU, as Node counts them, that only grow', async () => {
+    const before = platform.cpuTimes();
+    expect(before).toHaveLength(cpus().length);
+    const spinUntil = Date.now() + 50;
+    while (Date.now() < spinUntil); // some busy time on this core
+    await new Promise((r) => setTimeout(r, 50));
+    const after = platform.cpuTimes();
+    const busy = (t: { idleMs: number; totalMs: number }) => t.totalMs - t.idleMs;
+    after.forEach((t, i) => {
+      expect(t.idleMs).toBeLessThanOrEqual(t.totalMs);
+      // Not idle or total: the kernel's iowait count may step back a tick.
+      expect(busy(t)).toBeGreaterThanOrEqual(busy(before[i]!));
+    });
+    const sum = (list: typeof after) => list.reduce((a, t) => a + t.totalMs, 0);
+    expect(sum(after)).toBeGreaterThan(sum(before));
   });
 
   it('task scheduler is a no-op that reports nothing was enabled', async () => {

@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { createSystemSampler, filterDisks } from '../../electron/core/monitor/system.js';
-import type { IoCounters, Platform } from '../../electron/core/platform/types.js';
+import type { CpuTimes, IoCounters, Platform } from '../../electron/core/platform/types.js';
 
 /** A Windows-shaped platform (drives, PhysicalDrive counters, named NICs): none can run on Linux. */
-function windowsLike(ioReadings: IoCounters[]): Platform {
+function windowsLike(
+  ioReadings: IoCounters[],
+  cpuReadings: CpuTimes[][] = [[{ idleMs: 0, totalMs: 0 }]],
+): Platform {
   let reading = 0;
+  let cpuReading = 0;
   return {
     kind: 'windows',
     processes: { list: async () => [] },
     killer: { stop: async () => [] },
+    cpuTimes: () => cpuReadings[Math.min(cpuReading++, cpuReadings.length - 1)]!,
     memory: async () => ({
       totalBytes: 16e9,
       availableBytes: 4e9,
@@ -91,6 +96,37 @@ describe('system sampler', () => {
       labels: { device: '0 C:' },
       value: 0,
     });
+  });
+
+  it('derives total and per-core busy % from successive CPU times, 0 when no time passed', async () => {
+    const io: IoCounters = { at: 0, disks: [], nets: [] };
+    const cpu = (a: [number, number], b: [number, number]): CpuTimes[] => [
+      { idleMs: a[0], totalMs: a[1] },
+      { idleMs: b[0], totalMs: b[1] },
+    ];
+    const sample = createSystemSampler(
+      windowsLike(
+        [io],
+        [
+          cpu([0, 0], [0, 0]), // read when the sampler is created
+          cpu([250, 1000], [1000, 1000]), // core 0 75 % busy, core 1 idle
+          cpu([250, 1000], [1000, 1000]), // no time passed
+        ],
+      ),
+      { disks: () => [] },
+    );
+    const first = await sample(1, true);
+    expect(first.metrics.cpu).toEqual({ totalPct: 37.5, cores: [75, 0] });
+    expect(
+      first.samples.filter((s) => s.name.startsWith('cpu.')).map((s) => [s.name, s.labels, s.value]),
+    ).toEqual([
+      ['cpu.total', {}, 37.5],
+      ['cpu.core', { core: '0' }, 75],
+      ['cpu.core', { core: '1' }, 0],
+    ]);
+    expect(first.snapshot.cpuPct).toBe(37.5);
+    const second = await sample(2, false);
+    expect(second.metrics.cpu).toEqual({ totalPct: 0, cores: [0, 0] });
   });
 
   it('filterDisks matches drives and mounts loosely and keeps everything when none is configured', () => {

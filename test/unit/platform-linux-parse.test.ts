@@ -3,6 +3,7 @@ import {
   linuxStateFromLetter,
   parseBootTimeSeconds,
   parseCmdline,
+  parseCpuTimes,
   parseDiskstats,
   parseMeminfo,
   parseMounts,
@@ -74,6 +75,24 @@ describe('small /proc files', () => {
   it('reads btime', () => {
     expect(parseBootTimeSeconds('cpu  1 2 3\nintr 5\nbtime 1795370359\nprocesses 9\n')).toBe(1795370359);
     expect(() => parseBootTimeSeconds('cpu 1\n')).toThrow(/btime/);
+  });
+
+  it('reads per-CPU times in ms from /proc/stat, idle including iowait, without the aggregate line', () => {
+    const text = [
+      'cpu  546421 7862 134890 1041224 3120 0 2711 900 0 0',
+      'cpu0 273000 3900 67000 520000 1000 0 1500 400 120 0',
+      'cpu1 273421 3962 67890 521224 2120 0 1211 500 0 0',
+      'intr 32741235 0 9 0 0 0 0',
+      'ctxt 61346339',
+    ].join('\n');
+    expect(parseCpuTimes(text)).toEqual([
+      // user + nice + system + idle + iowait + irq + softirq + steal; guest is inside user already
+      { idleMs: 5_210_000, totalMs: 8_668_000 },
+      { idleMs: 5_233_440, totalMs: 8_703_280 },
+    ]);
+    // A kernel without iowait/irq/steal columns (2.4-style lines) still parses.
+    expect(parseCpuTimes('cpu 2 0 2 6\ncpu0 1 0 1 3\n')).toEqual([{ idleMs: 30, totalMs: 50 }]);
+    expect(parseCpuTimes('intr 1\n')).toEqual([]);
   });
 
   it('reads meminfo in bytes, falling back to MemFree on old kernels', () => {

@@ -2,7 +2,6 @@
  * The monitor door: system metrics every live tick, process families on their own cadence, the raw
  * tier written through a store window, rollups and the leak trend every minute or so.
  */
-import os from 'node:os';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { z } from 'zod';
 import { ApiFailure } from '../../../shared/api/contract.js';
@@ -155,7 +154,7 @@ export function createMonitor(opts: MonitorOptions): Monitor {
     const plat = getPlatform();
     sampleSystem ??= createSystemSampler(plat, { disks });
     tracker ??= createProcessTracker({
-      cpuCount: os.cpus().length,
+      cpuCount: plat.cpuTimes().length,
       platformKind: plat.kind,
       hungAfterMs: cfg.hungAfterSeconds * 1000,
     });

@@ -1,26 +1,22 @@
-import os from 'node:os';
 import type { SystemMetrics } from '../../../shared/api/monitor.js';
 import type { SystemSnapshot } from '../../../shared/api/system.js';
 import type { Sample } from '../../../shared/series.js';
-import type { DiskSpace, IoCounters, Platform } from '../platform/types.js';
-
-interface CpuTimes {
-  idle: number;
-  total: number;
-}
-
-/** os.cpus() reads /proc/stat on Linux and NtQuerySystemInformation on Windows: no child process. */
-function readCpuTimes(): CpuTimes[] {
-  return os.cpus().map((c) => {
-    const t = c.times;
-    return { idle: t.idle, total: t.user + t.nice + t.sys + t.idle + t.irq };
-  });
-}
+import type { CpuTimes, DiskSpace, IoCounters, Platform } from '../platform/types.js';
 
 function busyPct(prev: CpuTimes, next: CpuTimes): number {
-  const total = next.total - prev.total;
+  const total = next.totalMs - prev.totalMs;
   if (total <= 0) return 0;
-  return clampPct((1 - (next.idle - prev.idle) / total) * 100);
+  return clampPct((1 - (next.idleMs - prev.idleMs) / total) * 100);
+}
+
+function sumTimes(list: readonly CpuTimes[]): CpuTimes {
+  let idleMs = 0;
+  let totalMs = 0;
+  for (const c of list) {
+    idleMs += c.idleMs;
+    totalMs += c.totalMs;
+  }
+  return { idleMs, totalMs };
 }
 
 export function clampPct(v: number): number {
@@ -63,11 +59,11 @@ export interface SystemSampleResult {
 }
 
 /**
- * CPU (os.cpus() deltas), memory, disk space and disk/network IO rates through the platform port:
+ * CPU (deltas of the platform's per-CPU times), memory, disk space and disk/network IO rates through the platform port:
  * cheap enough for a one-second tick on both OSes. Disk space is refreshed only when asked.
  */
 export function createSystemSampler(platform: Platform, opts: { disks: () => string[] }) {
-  let prevCpu = readCpuTimes();
+  let prevCpu = platform.cpuTimes();
   let prevIo: IoCounters | undefined;
   let disks: SystemMetrics['disks'] = [];
   let disksTs: number | null = null;
@@ -81,11 +77,9 @@ export function createSystemSampler(platform: Platform, opts: { disks: () => str
   }
 
   return async function sample(ts: number, refreshDisks: boolean): Promise<SystemSampleResult> {
-    const nextCpu = readCpuTimes();
+    const nextCpu = platform.cpuTimes();
     const cores = nextCpu.map((n, i) => busyPct(prevCpu[i] ?? n, n));
-    const sum = (list: CpuTimes[]) =>
-      list.reduce((a, c) => ({ idle: a.idle + c.idle, total: a.total + c.total }), { idle: 0, total: 0 });
-    const cpuPct = busyPct(sum(prevCpu), sum(nextCpu));
+    const cpuPct = busyPct(sumTimes(prevCpu), sumTimes(nextCpu));
     prevCpu = nextCpu;
 
     const [mem, io, diskList] = await Promise.all([

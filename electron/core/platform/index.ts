@@ -6,6 +6,7 @@
 import { statfs } from 'node:fs/promises';
 import { freemem, totalmem } from 'node:os';
 import { type Clock, systemClock } from '../clock/index.js';
+import { nodeCpuTimes } from './cpu.js';
 import { createLinuxPlatform } from './linux.js';
 import type { RunCommand } from './run.js';
 import type { Platform } from './types.js';
@@ -44,6 +45,7 @@ function createOtherPlatform(clock: Clock): Platform {
         return targets.map((t) => ({ pid: t.pid, result: 'error' as const, detail: 'unsupported platform' }));
       },
     },
+    cpuTimes: nodeCpuTimes,
     async memory() {
       return { totalBytes: totalmem(), availableBytes: freemem(), swapTotalBytes: 0, swapFreeBytes: 0 };
     },

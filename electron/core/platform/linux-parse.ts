@@ -2,7 +2,7 @@
  * Pure parsers for Linux /proc text. No I/O here: linux.ts reads the files and hands the text in, so
  * every parser is unit-tested with literal strings.
  */
-import type { ProcessState } from './types.js';
+import type { CpuTimes, ProcessState } from './types.js';
 
 /** Clock ticks per second (USER_HZ). Fixed at 100 by the kernel ABI on every mainstream architecture. */
 export const LINUX_CLOCK_TICKS = 100;
@@ -68,6 +68,31 @@ export function parseCmdline(raw: string): string {
   let end = raw.length;
   while (end > 0 && raw.charCodeAt(end - 1) === 0) end--;
   return raw.slice(0, end).replaceAll('\0', ' ');
+}
+
+/**
+ * Per-CPU times from the `cpuN` lines of /proc/stat (the aggregate `cpu` line is skipped), in ms. Idle
+ * counts iowait, as top does; guest time is already inside user and nice, so it is not added again.
+ */
+export function parseCpuTimes(procStat: string): CpuTimes[] {
+  const cpus: CpuTimes[] = [];
+  for (const line of procStat.split('\n')) {
+    if (!line.startsWith('cpu')) {
+      if (cpus.length > 0) break; // the cpu lines come first and together
+      continue;
+    }
+    const fields = line.split(/\s+/);
+    if (fields[0] === 'cpu' || fields.length < 5) continue;
+    const [user, nice, system, idle, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields
+      .slice(1, 9)
+      .map(Number);
+    const ms = (ticks: number) => (ticks * 1000) / LINUX_CLOCK_TICKS;
+    cpus.push({
+      idleMs: ms(idle! + iowait),
+      totalMs: ms(user! + nice! + system! + idle! + iowait + irq + softirq + steal),
+    });
+  }
+  return cpus;
 }
 
 /** Boot time from /proc/stat, epoch seconds. */

@@ -14,6 +14,7 @@ import {
   type ProcStat,
   parseBootTimeSeconds,
   parseCmdline,
+  parseCpuTimes,
   parseDiskstats,
   parseMeminfo,
   parseMounts,
@@ -21,6 +22,7 @@ import {
   parsePageSizeFromSmaps,
 } from './linux-parse.js';
 import type {
+  CpuTimes,
   DiskSpace,
   IoCounters,
   MemoryInfo,
@@ -420,6 +422,13 @@ export function createLinuxPlatform(options: LinuxPlatformOptions): Platform {
     kind: 'linux',
     processes,
     killer: createLinuxKiller(ctx, options),
+    cpuTimes(): CpuTimes[] {
+      const length = ctx.reader.readBytes(`${ctx.procRoot}/stat`);
+      if (length <= 0) return [];
+      // Only the leading cpu lines are needed; the interrupt counters after them run to kilobytes.
+      const intr = ctx.reader.bytes.indexOf('\nintr ', 0, 'latin1');
+      return parseCpuTimes(ctx.reader.bytes.toString('latin1', 0, intr > 0 && intr < length ? intr : length));
+    },
     async memory(): Promise<MemoryInfo> {
       return parseMeminfo(readFileSync(`${ctx.procRoot}/meminfo`, 'utf8'));
     },

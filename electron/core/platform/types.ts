@@ -79,6 +79,14 @@ export interface IoCounters {
   problem?: string;
 }
 
+/** Cumulative time of one logical CPU since boot, ms. Busy % is derived from two readings. */
+export interface CpuTimes {
+  /** Idle, including waiting for IO. */
+  idleMs: number;
+  /** Every state: busy plus idle. */
+  totalMs: number;
+}
+
 export interface MemoryInfo {
   totalBytes: number;
   availableBytes: number;
@@ -97,6 +105,8 @@ export interface Platform {
   kind: 'linux' | 'windows' | 'other';
   processes: ProcessSource;
   killer: ProcessKiller;
+  /** One entry per logical CPU, in order. Synchronous and cheap: read every live tick. */
+  cpuTimes(): CpuTimes[];
   memory(): Promise<MemoryInfo>;
   disks(): Promise<DiskSpace[]>;
   io(): Promise<IoCounters>;

@@ -6,6 +6,7 @@
 import { statfs } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Clock } from '../../clock/index.js';
+import { nodeCpuTimes } from '../cpu.js';
 import { createRunCommand, type RunCommand } from '../run.js';
 import type { DiskSpace, Platform, TaskSchedulerPort } from '../types.js';
 import { decodeConsoleOutput, memoryInfoFromStatus } from './decode.js';
@@ -105,6 +106,7 @@ export function createWindowsPlatform(options: WindowsPlatformOptions): Platform
       selfPid: process.pid,
       ctrlC: options.ctrlC === undefined ? defaultCtrlCHelper() : options.ctrlC,
     }),
+    cpuTimes: nodeCpuTimes,
     async memory() {
       return memoryInfoFromStatus((await win32()).memoryStatus());
     },
