@@ -6,9 +6,10 @@ export interface ClassifyContext {
   botFolders: readonly string[];
 }
 
+/** A rule's tests, each remembering its results per text tested (see CACHE_LIMIT). */
 interface CompiledMatch {
-  exe?: RegExp;
-  cmdline?: RegExp;
+  exe?: (name: string) => boolean;
+  cmdline?: (cmdline: string) => boolean;
 }
 
 const compiledMatches = new WeakMap<FamilyMatch, CompiledMatch>();
@@ -17,8 +18,8 @@ function compile(match: FamilyMatch): CompiledMatch {
   let compiled = compiledMatches.get(match);
   if (!compiled) {
     compiled = {
-      ...(match.exe ? { exe: new RegExp(`^(?:${match.exe})$`, 'i') } : {}),
-      ...(match.cmdline ? { cmdline: new RegExp(match.cmdline, 'i') } : {}),
+      ...(match.exe ? { exe: cachedTester(new RegExp(`^(?:${match.exe})$`, 'i'), false) } : {}),
+      ...(match.cmdline ? { cmdline: cachedTester(new RegExp(match.cmdline, 'i'), true) } : {}),
     };
     compiledMatches.set(match, compiled);
   }
@@ -79,17 +80,18 @@ export function profileDirs(cmdline: string): string[] {
 }
 
 function isUnder(dir: string, folders: readonly string[]): boolean {
-  const d = normalizeFolder(dir);
-  return folders.some((f) => d === f || d.startsWith(f.endsWith('/') ? f : `${f}/`));
+  const d = remember(normalizedFolders, dir, normalizeFolder);
+  for (const f of folders) if (d === f || d.startsWith(f.endsWith('/') ? f : `${f}/`)) return true;
+  return false;
 }
 
 /**
  * Regex results, program names and profile folders keyed by the exact text they came from. Scans repeat
  * the same names and command lines every cycle (the platform hands back the same strings for unchanged
- * processes), so after the first scan classifying is map lookups. Bounded: cleared when it grows past CACHE_LIMIT entries.
+ * processes), so after the first scan classifying is map lookups, with no allocation: it runs every
+ * second. Bounded: each cache is cleared when it grows past CACHE_LIMIT entries.
  */
 const CACHE_LIMIT = 20_000;
-const regexResults = new WeakMap<RegExp, Map<string, boolean>>();
 
 /** The cached value for `key`, computed on a miss; the cache is emptied when it reaches CACHE_LIMIT. */
 function remember<V>(cache: Map<string, V>, key: string, compute: (key: string) => V): V {
@@ -102,21 +104,24 @@ function remember<V>(cache: Map<string, V>, key: string, compute: (key: string) 
   return value;
 }
 
-function cachedTest(re: RegExp, text: string, normalize: boolean): boolean {
-  let results = regexResults.get(re);
-  if (!results) {
-    results = new Map();
-    regexResults.set(re, results);
-  }
-  return remember(results, text, (t) => re.test(normalize ? t.replace(/\\/g, '/') : t));
+/** `re.test`, remembered per text; `normalizeSlashes` tests Windows paths with `/` separators. */
+function cachedTester(re: RegExp, normalizeSlashes: boolean): (text: string) => boolean {
+  const results = new Map<string, boolean>();
+  const test = normalizeSlashes ? (t: string) => re.test(t.replace(/\\/g, '/')) : (t: string) => re.test(t);
+  return (text) => remember(results, text, test);
 }
 
 const profileDirsByCmdline = new Map<string, string[]>();
+const normalizedFolders = new Map<string, string>();
+const exeNames = new Map<string, string>();
 const argv0Names = new Map<string, string>();
+const argv0Of = (cmdline: string) => exeBase(firstWord(cmdline));
 
-/** Executable names a process goes by: the OS name and the program of its command line. */
-function exeNamesOf(p: ProcessInfo): [string, string] {
-  return [exeBase(p.name), remember(argv0Names, p.cmdline, (c) => exeBase(firstWord(c)))];
+/** A process matches an executable rule by its OS name or by the program of its command line. */
+function exeMatches(test: (name: string) => boolean, p: ProcessInfo): boolean {
+  if (test(remember(exeNames, p.name, exeBase))) return true;
+  const argv0 = remember(argv0Names, p.cmdline, argv0Of);
+  return argv0 !== '' && test(argv0);
 }
 
 /**
@@ -132,10 +137,8 @@ export function classifyProcesses(
   families: readonly FamilyDef[],
   ctx: ClassifyContext,
 ): Map<string, ProcessInfo[]> {
-  const byPid = new Map<number, ProcessInfo>();
   const indexOf = new Map<number, number>();
   processes.forEach((p, i) => {
-    byPid.set(p.pid, p);
     indexOf.set(p.pid, i);
   });
   const folders = ctx.botFolders.map(normalizeFolder).filter((f) => f !== '');
@@ -146,35 +149,39 @@ export function classifyProcesses(
   // Per family and process: 0 unknown, 1 no, 2 yes, 3 being decided (guards against a ppid loop,
   // never real but /proc is read non-atomically).
   const memo = families.map(() => new Uint8Array(processes.length));
-  const names = new Map<number, [string, string]>();
 
   const parentOf = (p: ProcessInfo): ProcessInfo | undefined => {
     if (p.ppid === p.pid || p.ppid <= 0) return undefined;
-    const parent = byPid.get(p.ppid);
+    const at = indexOf.get(p.ppid);
+    const parent = at === undefined ? undefined : processes[at];
     // 1 s of slack: Linux start times come from whole-second btime plus ticks.
     return parent && parent.startTime <= p.startTime + 1000 ? parent : undefined;
   };
 
   const matchesRule = (m: FamilyMatch, p: ProcessInfo): boolean => {
     const c = compile(m);
-    if (c.exe) {
-      let pair = names.get(p.pid);
-      if (!pair) {
-        pair = exeNamesOf(p);
-        names.set(p.pid, pair);
-      }
-      const exe = c.exe;
-      if (!cachedTest(exe, pair[0], false) && !(pair[1] && cachedTest(exe, pair[1], false))) return false;
-    }
-    return !c.cmdline || cachedTest(c.cmdline, p.cmdline, true);
+    if (c.exe && !exeMatches(c.exe, p)) return false;
+    return !c.cmdline || c.cmdline(p.cmdline);
   };
 
   const hasAncestorIn = (indexes: number[], p: ProcessInfo): boolean => {
     let a = parentOf(p);
     for (let steps = 0; a && steps < 64; steps++) {
-      const ancestor = a;
-      if (indexes.some((i) => isMember(i, ancestor))) return true;
+      for (const i of indexes) if (isMember(i, a)) return true;
       a = parentOf(a);
+    }
+    return false;
+  };
+
+  const anyRuleMatches = (f: FamilyDef, p: ProcessInfo): boolean => {
+    for (const m of f.match) if (matchesRule(m, p)) return true;
+    return false;
+  };
+
+  const profileUnderBotFolder = (p: ProcessInfo): boolean => {
+    if (folders.length === 0) return false;
+    for (const dir of remember(profileDirsByCmdline, p.cmdline, profileDirs)) {
+      if (isUnder(dir, folders)) return true;
     }
     return false;
   };
@@ -186,12 +193,9 @@ export function classifyProcesses(
     if (known !== 0) return known === 2;
     states[at] = 3;
     const f = families[fi]!;
-    let member = f.match.some((m) => matchesRule(m, p));
+    let member = anyRuleMatches(f, p);
     if (member && (f.profileUnderBotFolder || f.descendantOf.length > 0)) {
-      const byProfile =
-        f.profileUnderBotFolder &&
-        folders.length > 0 &&
-        remember(profileDirsByCmdline, p.cmdline, profileDirs).some((d) => isUnder(d, folders));
+      const byProfile = f.profileUnderBotFolder && profileUnderBotFolder(p);
       const ancestors = ancestorFamilies[fi]!;
       member = byProfile || (ancestors.length > 0 && hasAncestorIn(ancestors, p));
     }
