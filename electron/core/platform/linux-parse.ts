@@ -110,17 +110,25 @@ export interface Meminfo {
 }
 
 /** /proc/meminfo values are in kB (KiB). MemAvailable exists since Linux 3.14; older kernels fall back to MemFree. */
+const MEMINFO_FIELD = {
+  total: /^MemTotal:\s+(\d+)/m,
+  available: /^MemAvailable:\s+(\d+)/m,
+  free: /^MemFree:\s+(\d+)/m,
+  swapTotal: /^SwapTotal:\s+(\d+)/m,
+  swapFree: /^SwapFree:\s+(\d+)/m,
+};
+
 export function parseMeminfo(text: string): Meminfo {
-  const kb = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const match = /^(\w+(?:\(\w+\))?):\s+(\d+)/.exec(line);
-    if (match) kb.set(match[1]!, Number(match[2]) * 1024);
-  }
+  // Read every second: five lookups instead of splitting all ~50 lines.
+  const bytes = (field: RegExp): number | undefined => {
+    const match = field.exec(text);
+    return match ? Number(match[1]) * 1024 : undefined;
+  };
   return {
-    totalBytes: kb.get('MemTotal') ?? 0,
-    availableBytes: kb.get('MemAvailable') ?? kb.get('MemFree') ?? 0,
-    swapTotalBytes: kb.get('SwapTotal') ?? 0,
-    swapFreeBytes: kb.get('SwapFree') ?? 0,
+    totalBytes: bytes(MEMINFO_FIELD.total) ?? 0,
+    availableBytes: bytes(MEMINFO_FIELD.available) ?? bytes(MEMINFO_FIELD.free) ?? 0,
+    swapTotalBytes: bytes(MEMINFO_FIELD.swapTotal) ?? 0,
+    swapFreeBytes: bytes(MEMINFO_FIELD.swapFree) ?? 0,
   };
 }
 
@@ -204,11 +212,14 @@ const VIRTUAL_BLOCK_PREFIXES = ['loop', 'ram', 'zram', 'dm-', 'md', 'nbd', 'sr',
 export function parseDiskstats(text: string, wholeDisks?: ReadonlySet<string>): DiskCounters[] {
   const disks: DiskCounters[] = [];
   for (const line of text.split('\n')) {
-    const fields = line.trim().split(/\s+/);
-    const device = fields[2];
-    if (!device || fields.length < 10) continue;
+    // "   8       0 sda 1234 …": the device is the third field; partitions and virtual devices are skipped
+    // before the rest of the line is split.
+    const device = /^\s*\d+\s+\d+\s+(\S+)/.exec(line)?.[1];
+    if (!device) continue;
     if (wholeDisks && !wholeDisks.has(device)) continue;
     if (VIRTUAL_BLOCK_PREFIXES.some((prefix) => device.startsWith(prefix))) continue;
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 10) continue;
     disks.push({
       device,
       reads: Number(fields[3]),

@@ -133,10 +133,10 @@ class ProcReader {
     return length;
   }
 
-  /** Closes the descriptors of processes not seen in the last scan. */
-  retainStat(seen: ReadonlySet<string>): void {
+  /** Closes the descriptors of processes that are no longer wanted (exited, or kernel threads). */
+  retainStat(keep: (pid: string) => boolean): void {
     for (const [pid, fd] of this.statFds) {
-      if (!seen.has(pid)) {
+      if (!keep(pid)) {
         this.statFds.delete(pid);
         closeQuietly(fd);
       }
@@ -214,29 +214,35 @@ function readStat(ctx: LinuxContext, pid: number | string): ProcStat | null {
   if (open < 1 || close < open) return null;
   let pidNum = 0;
   for (let i = 0; i < open - 1; i++) pidNum = pidNum * 10 + (b[i]! - 48);
-  const fields: number[] = [];
+  // Fields after the state letter, counted from 0: ppid 0, utime 10, stime 11, starttime 18, rss 20.
+  let ppid = 0;
+  let cpuTicks = 0;
+  let startTicks = 0;
   let field = 0;
   let value = 0;
   const stateLetter = String.fromCharCode(b[close + 2]!);
   for (let i = close + 4; i < length; i++) {
     const c = b[i]!;
     if (c === 0x20 || c === 0x0a) {
-      if (field === 0 || field === 10 || field === 11 || field === 18 || field === 20) fields.push(value);
+      if (field === 0) ppid = value;
+      else if (field === 10 || field === 11) cpuTicks += value;
+      else if (field === 18) startTicks = value;
+      else if (field === 20) {
+        return {
+          pid: pidNum,
+          comm: b.toString('utf8', open + 1, close),
+          state: linuxStateFromLetter(stateLetter),
+          ppid,
+          cpuTicks,
+          startTicks,
+          rssPages: value,
+        };
+      }
       field++;
       value = 0;
-      if (field > 20) break;
     } else if (c >= 48 && c <= 57) value = value * 10 + (c - 48);
   }
-  if (fields.length < 5) return null;
-  return {
-    pid: pidNum,
-    comm: b.toString('utf8', open + 1, close),
-    state: linuxStateFromLetter(stateLetter),
-    ppid: fields[0]!,
-    cpuTicks: fields[1]! + fields[2]!,
-    startTicks: fields[3]!,
-    rssPages: fields[4]!,
-  };
+  return null; // truncated line
 }
 
 interface CachedCmdline {
@@ -244,6 +250,8 @@ interface CachedCmdline {
   comm: string;
   cmdline: string;
   name: string;
+  /** The last scan that saw the process. */
+  scan: number;
 }
 
 /**
@@ -284,59 +292,52 @@ class LinuxProcessSource implements ProcessSource {
   scan(): ProcessInfo[] {
     const { ctx } = this;
     const now = this.clock.now();
-    const nextCache = new Map<number, CachedCmdline>();
     const processes: ProcessInfo[] = [];
-    const recheck = this.scans++ % 60 === 0;
-    const kthreads = new Set<number>();
-    const seen = new Set<string>();
+    const scan = ++this.scans;
+    // Kernel threads never become user processes; the set is rebuilt once a minute in case a PID
+    // was reused.
+    const recheck = scan % 60 === 1;
+    if (recheck) this.kthreads.clear();
     for (const entry of readdirSync(ctx.procRoot)) {
       const first = entry.charCodeAt(0);
       if (first < 48 || first > 57) continue; // not a PID directory
       const pidNum = Number(entry);
-      if (!recheck && this.kthreads.has(pidNum)) {
-        kthreads.add(pidNum);
-        continue;
-      }
+      if (this.kthreads.has(pidNum)) continue;
       const stat = readStat(ctx, entry);
       if (!stat) continue; // vanished mid-scan
-      seen.add(entry);
       if (stat.ppid === 2 || stat.pid === 2) {
-        kthreads.add(stat.pid);
+        this.kthreads.add(stat.pid);
         continue;
       }
       const startTime = startTimeMs(ctx, stat.startTicks);
-      const cached = this.cmdlines.get(stat.pid);
-      let cmdline: string;
-      let name: string;
+      let cached = this.cmdlines.get(stat.pid);
       if (
-        cached &&
-        cached.startTicks === stat.startTicks &&
-        cached.comm === stat.comm &&
-        now - startTime > CMDLINE_SETTLE_MS
+        !cached ||
+        cached.startTicks !== stat.startTicks ||
+        cached.comm !== stat.comm ||
+        now - startTime <= CMDLINE_SETTLE_MS
       ) {
-        cmdline = cached.cmdline;
-        name = cached.name;
-      } else {
         const raw = ctx.reader.read(`${ctx.procRoot}/${entry}/cmdline`);
-        cmdline = raw === null ? '' : parseCmdline(raw);
-        name = realName(ctx.procRoot, entry, stat.comm, cmdline);
+        const cmdline = raw === null ? '' : parseCmdline(raw);
+        // stat's comm field is the same text as /proc/<pid>/comm (15 chars max), without a second read.
+        const name = realName(ctx.procRoot, entry, stat.comm, cmdline);
+        cached = { startTicks: stat.startTicks, comm: stat.comm, cmdline, name, scan };
+        this.cmdlines.set(stat.pid, cached);
       }
-      nextCache.set(stat.pid, { startTicks: stat.startTicks, comm: stat.comm, cmdline, name });
+      cached.scan = scan;
       processes.push({
         pid: stat.pid,
         ppid: stat.ppid,
-        // stat's comm field is the same text as /proc/<pid>/comm (15 chars max), without a second read.
-        name,
-        cmdline,
+        name: cached.name,
+        cmdline: cached.cmdline,
         startTime,
         state: stat.state,
         cpuTimeMs: Math.round((stat.cpuTicks * 1000) / LINUX_CLOCK_TICKS),
         rssBytes: stat.rssPages * ctx.pageSize,
       });
     }
-    this.cmdlines = nextCache;
-    this.kthreads = kthreads;
-    ctx.reader.retainStat(seen);
+    for (const [pid, cached] of this.cmdlines) if (cached.scan !== scan) this.cmdlines.delete(pid);
+    ctx.reader.retainStat((pid) => this.cmdlines.get(Number(pid))?.scan === scan);
     return processes;
   }
 }
