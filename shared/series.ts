@@ -5,8 +5,11 @@ import type { Labels } from './api/contract.js';
  * (storage, events, rules): `disk.free_pct{mount=C:}`. Labels are sorted so the key is stable.
  */
 export function seriesKey(name: string, labels: Labels = {}): string {
-  const names = Object.keys(labels).sort();
+  const names = Object.keys(labels);
   if (names.length === 0) return name;
+  // Most series carry one label (core, mount, family); keys are built for every sample every second.
+  if (names.length === 1) return `${name}{${names[0]}=${labels[names[0]!]}}`;
+  names.sort();
   return `${name}{${names.map((n) => `${n}=${labels[n]}`).join(',')}}`;
 }
 
