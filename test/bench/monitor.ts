@@ -4,8 +4,9 @@
  *
  * - benchAgentOverhead: CPU (% of one core) and resident memory of a child process running only the
  *   monitor at a 1 s tick with a full process scan every tick, while 40 python3 sleepers and a headless
- *   Chromium run, measured from /proc/<pid>/stat over the same window as Glances (Debian's `glances`,
- *   1 s refresh) running alongside.
+ *   Chromium run, measured from /proc/<pid>/stat over the same windows as Glances (Debian's `glances`,
+ *   1 s refresh) running alongside: the first minute after a 15 s warm-up, then the minute after it
+ *   (steady state, what the goals are judged on).
  * - benchChartQuery: 90 days of history at the default store cadence, written day by day with the real
  *   maintenance (rollups + retention) in between, then p95 latency of the chart query at 1000 px per
  *   range, and the database size.
@@ -194,15 +195,31 @@ export async function benchAgentOverhead(options: AgentOverheadOptions = {}) {
     await firstLine(agent, 30_000);
     await sleep(warmup * 1000);
 
-    const t0 = performance.now();
-    const a0 = cpuTicks(agent.pid!);
-    const g0 = glances ? cpuTicks(glances.pid!) : null;
-    await sleep(seconds * 1000);
-    const a1 = cpuTicks(agent.pid!);
-    const g1 = glances ? cpuTicks(glances.pid!) : null;
-    const wall = (performance.now() - t0) / 1000;
-    const nexus = figures(agent.pid!, a0, a1, wall);
-    const glancesFigures = glances ? figures(glances.pid!, g0, g1, wall) : null;
+    // Two windows back to back: V8 is still compiling the monitor's hot code in the first minute
+    // (a 1 s cycle reaches the optimising tiers slowly); the second is what a long-running agent costs.
+    const measure = async () => {
+      const t0 = performance.now();
+      const a0 = cpuTicks(agent.pid!);
+      const g0 = glances ? cpuTicks(glances.pid!) : null;
+      await sleep(seconds * 1000);
+      const a1 = cpuTicks(agent.pid!);
+      const g1 = glances ? cpuTicks(glances.pid!) : null;
+      const wall = (performance.now() - t0) / 1000;
+      const nexus = figures(agent.pid!, a0, a1, wall);
+      const glancesFigures = glances ? figures(glances.pid!, g0, g1, wall) : null;
+      const ratio =
+        glancesFigures && glancesFigures.cpuPctOneCore > 0
+          ? Math.round((nexus.cpuPctOneCore / glancesFigures.cpuPctOneCore) * 1000) / 1000
+          : null;
+      return {
+        windowSeconds: Math.round(wall * 10) / 10,
+        nexus,
+        glances: glancesFigures ? { ...glancesFigures, command: 'glances -q -t 1' } : null,
+        cpuRatioToGlances: ratio,
+      };
+    };
+    const firstMinute = await measure();
+    const steady = await measure();
     const processesOnMachine = countProcesses();
 
     agent.kill('SIGTERM');
@@ -214,24 +231,21 @@ export async function benchAgentOverhead(options: AgentOverheadOptions = {}) {
       lastCycleMs?: number;
     };
 
-    const ratio =
-      glancesFigures && glancesFigures.cpuPctOneCore > 0
-        ? nexus.cpuPctOneCore / glancesFigures.cpuPctOneCore
-        : null;
+    const ratio = steady.cpuRatioToGlances;
     return {
       name: 'monitor.agentOverhead',
-      command: 'npm run bench (test/bench/monitor.ts benchAgentOverhead)',
+      command: 'npm run bench -- monitor-overhead (test/bench/monitor.ts benchAgentOverhead)',
       cadenceSeconds: 1,
-      windowSeconds: Math.round(wall * 10) / 10,
       sleepers: sleeperCount,
       chromium,
       processesOnMachine,
-      nexus: { ...nexus, ...agentReport, ...(agentErrors ? { errors: agentErrors.slice(0, 500) } : {}) },
-      glances: glancesFigures ? { ...glancesFigures, command: 'glances -q -t 1' } : null,
-      cpuRatioToGlances: ratio === null ? null : Math.round(ratio * 1000) / 1000,
+      agent: { ...agentReport, ...(agentErrors ? { errors: agentErrors.slice(0, 500) } : {}) },
+      afterSeconds: { firstMinute: warmup, steady: warmup + firstMinute.windowSeconds },
+      firstMinute,
+      steady,
       goals: {
         atMostAThirdOfGlances: ratio === null ? null : ratio <= 1 / 3,
-        underOnePercentOfOneCore: nexus.cpuPctOneCore < 1,
+        underOnePercentOfOneCore: steady.nexus.cpuPctOneCore < 1,
       },
     };
   } finally {
