@@ -71,7 +71,17 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
           // Started since the last scan: all its CPU time falls in this interval.
           pct = (p.cpuTimeMs / (ts - p.startTime)) * 100;
         }
-        entry = { startTime: p.startTime, cpuTimeMs: 0, ts, diskSleepSince: ts, diskSleepScans: 0, scan: 0 };
+        // Every field present from the start: one object shape, so update() stays optimised.
+        entry = {
+          startTime: p.startTime,
+          cpuTimeMs: 0,
+          ts,
+          diskSleepSince: ts,
+          diskSleepScans: 0,
+          maskedFor: undefined,
+          masked: undefined,
+          scan: 0,
+        };
         seen.set(p.pid, entry);
       }
       entry.cpuTimeMs = p.cpuTimeMs;
