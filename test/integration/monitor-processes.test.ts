@@ -100,7 +100,9 @@ describe('process families with real processes', () => {
     // They are Python too, and their instances carry what the Processes page shows.
     expect(memberPids(last!, 'python').has(pids[0]!)).toBe(true);
     const instance = last!.processes!.instancesOf('bot-runner')!.find((i) => i.pid === pids[0])!;
-    expect(instance).toMatchObject({ ppid: process.pid, name: 'python3', state: 'sleeping' });
+    expect(instance).toMatchObject({ ppid: process.pid, name: 'python3' });
+    // Within two cycles of its start a sleeper may still be importing (running) rather than asleep.
+    expect(['sleeping', 'running']).toContain(instance.state);
     expect(instance.cmdline).toContain('reply_bot.sleeper');
     expect(instance.rssBytes).toBeGreaterThan(1_000_000);
     const summary = last!.processes!.families.find((f) => f.name === 'bot-runner')!;
