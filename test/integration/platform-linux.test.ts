@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -8,7 +7,8 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../electron/core/clock/index.js';
 import { createPlatform } from '../../electron/core/platform/index.js';
-import type { Platform, ProcessInfo } from '../../electron/core/platform/types.js';
+import type { Platform } from '../../electron/core/platform/types.js';
+import { collect, exited, findPid, waitFor } from '../helpers/child.js';
 import { CHROMIUM, headlessChromiumArgs } from '../helpers/chromium.js';
 import { pythonExe } from '../helpers/python.js';
 
@@ -20,49 +20,9 @@ function python(code: string, ...args: string[]): ChildProcess {
   return child;
 }
 
-/** Collects a child's stdout without ever closing the pipe (a closed pipe would break the child's prints). */
-function collect(child: ChildProcess): { text: () => string; line: () => Promise<string> } {
-  let text = '';
-  const waiters: (() => void)[] = [];
-  child.stdout!.on('data', (chunk) => {
-    text += String(chunk);
-    for (const wake of waiters.splice(0)) wake();
-  });
-  const line = async (): Promise<string> => {
-    while (!text.includes('\n')) {
-      if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`${child.pid} exited silently`);
-      await new Promise<void>((resolve) => waiters.push(resolve));
-    }
-    return text.slice(0, text.indexOf('\n'));
-  };
-  return { text: () => text, line };
-}
-
 /** Resolves with the first stdout line, which the scripts print once their signal handlers are set. */
 function firstLine(child: ChildProcess): Promise<string> {
   return collect(child).line();
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function findPid(platform: Platform, pid: number): Promise<ProcessInfo> {
-  return waitFor(async () => (await platform.processes.list()).find((p) => p.pid === pid), `pid ${pid}`);
-}
-
-function exited(child: ChildProcess): Promise<[number | null, NodeJS.Signals | null]> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve([child.exitCode, child.signalCode]);
-  }
-  return once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
 }
 
 let platform: Platform;

@@ -1,10 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { basename } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../electron/core/clock/index.js';
 import { createPlatform } from '../../electron/core/platform/index.js';
-import type { Platform, ProcessInfo } from '../../electron/core/platform/types.js';
+import type { Platform } from '../../electron/core/platform/types.js';
+import { collect, exited, findPid as findPidWithin, waitFor as waitForWithin } from '../helpers/child.js';
+
+// Windows is slower to list a new process and to run taskkill: longer waits, polled less often.
+const waitFor = <T>(probe: () => Promise<T | undefined>, what: string) =>
+  waitForWithin(probe, what, 10_000, 100);
+const findPid = (platform: Platform, pid: number) => findPidWithin(platform, pid, 10_000, 100);
 
 // Runs only on Windows (the product's target): the same checks as the Linux suite, against Win32 through
 // koffi, taskkill, schtasks and typeperf for real. On Linux the whole suite is skipped.
@@ -21,45 +26,6 @@ function nodeChild(code: string, ...args: string[]): ChildProcess {
   });
   children.push(child);
   return child;
-}
-
-function collect(child: ChildProcess): { text: () => string; line: () => Promise<string> } {
-  let text = '';
-  const waiters: (() => void)[] = [];
-  child.stdout!.on('data', (chunk) => {
-    text += String(chunk).replaceAll('\r\n', '\n');
-    for (const wake of waiters.splice(0)) wake();
-  });
-  const line = async (): Promise<string> => {
-    while (!text.includes('\n')) {
-      if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`${child.pid} exited silently`);
-      await new Promise<void>((resolve) => waiters.push(resolve));
-    }
-    return text.slice(0, text.indexOf('\n'));
-  };
-  return { text: () => text, line };
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-function exited(child: ChildProcess): Promise<[number | null, NodeJS.Signals | null]> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve([child.exitCode, child.signalCode]);
-  }
-  return once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-}
-
-async function findPid(platform: Platform, pid: number): Promise<ProcessInfo> {
-  return waitFor(async () => (await platform.processes.list()).find((p) => p.pid === pid), `pid ${pid}`);
 }
 
 const SLEEPER = 'console.log("ready"); setInterval(() => {}, 1000);';
