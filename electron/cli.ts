@@ -1,7 +1,10 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createCore } from './core/index.js';
+import { systemClock } from './core/clock/index.js';
+import { createCore, schemaMigrations } from './core/index.js';
 import { loadOrCreateToken, startServer } from './core/server/index.js';
 import { runStopCli, STOP_CLI_HELP } from './core/stop/cli.js';
+import { openStore } from './core/store/index.js';
 import { defaultDataDir, packageVersion, rendererDir, resourcesDir } from './paths.js';
 
 const HELP = `Nexus Ops ${packageVersion()}: the operator console for the PC that runs your bots.
@@ -11,7 +14,7 @@ Usage: nexus-ops <command> [options]
 Commands:
   serve                    Start headless mode: monitoring core + web dashboard on 127.0.0.1.
   --help                   Show this help.
-${STOP_CLI_HELP}
+${STOP_CLI_HELP}  audit verify             Checks the hash-chained audit trail; names the first broken row.
 Options (serve, and where to find the app for stop/resume/status):
   --port <n>         Port on 127.0.0.1 (env NEXUS_OPS_PORT; default from config, 17380). 0 = any free port.
   --data-dir <dir>   Data directory (env NEXUS_OPS_DATA_DIR; default ${defaultDataDir()}).
@@ -50,10 +53,38 @@ export async function main(argv: string[]): Promise<number> {
       dataDir: values['data-dir'] ?? process.env.NEXUS_OPS_DATA_DIR ?? defaultDataDir(),
       configFile: values.config,
       port: values.port,
+      migrations: schemaMigrations,
     });
   }
+  if (command === 'audit') return auditCommand(positionals[1], values);
   process.stderr.write(`nexus-ops: unknown command "${command}". Run nexus-ops --help.\n`);
   return 2;
+}
+
+/** `nexus-ops audit verify`: exit 0 when the chain holds, 1 when a row is broken or the database cannot be read. */
+function auditCommand(sub: string | undefined, values: { 'data-dir'?: string; json?: boolean }): number {
+  if (sub !== 'verify') {
+    process.stderr.write('nexus-ops: usage: nexus-ops audit verify [--data-dir DIR] [--json]\n');
+    return 2;
+  }
+  const dataDir = values['data-dir'] ?? process.env.NEXUS_OPS_DATA_DIR ?? defaultDataDir();
+  const file = join(dataDir, 'nexus-ops.db');
+  let store: ReturnType<typeof openStore>;
+  try {
+    store = openStore({ file, clock: systemClock, migrations: schemaMigrations });
+  } catch (err) {
+    process.stderr.write(`nexus-ops: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  try {
+    const result = store.verifyAudit();
+    if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else if (result.ok) process.stdout.write(`audit trail ok: ${result.rows} rows in ${file}\n`);
+    else process.stdout.write(`audit trail BROKEN at row ${result.brokenAt}: ${result.problem} (${file})\n`);
+    return result.ok ? 0 : 1;
+  } finally {
+    store.close();
+  }
 }
 
 async function serve(values: { port?: string; 'data-dir'?: string; config?: string }): Promise<number> {

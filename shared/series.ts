@@ -19,3 +19,8 @@ export interface Sample {
   ts: number;
   value: number;
 }
+
+/** A sample as the live view and the alert rules see it: with its series key already built. */
+export interface LiveSample extends Sample {
+  key: string;
+}

@@ -1,10 +1,16 @@
+/**
+ * The composition root. It builds the shared infrastructure (clock, config, store with its write path,
+ * platform, job runner, hooks, actions), then each capability in order, passing the ports a capability
+ * needs from those before it, and combines what they describe: API handlers, jobs, config sections,
+ * migrations, health. It holds no logic of its own. Adding a capability is one folder and one line in
+ * `createCapabilities` (and its migrations in `schemaMigrations`).
+ */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AppStatus, HealthState } from '../../shared/api/system.js';
-import { NOTIFY_PUBLIC_VALUES, NOTIFY_SECRET_KEYS } from '../../shared/config/notify.js';
+import { apiMethods, isMethodName } from '../../shared/api/index.js';
+import type { AppStatus } from '../../shared/api/system.js';
 import { type Config, configSchema, formatConfigIssue } from '../../shared/config/schema.js';
-import { seriesKey } from '../../shared/series.js';
-import { type Alerts, createAlerts } from './alerts/index.js';
+import { alertsMigration, createAlertsCapability } from './alerts/index.js';
 import {
   createDispatcher,
   createEventBus,
@@ -12,28 +18,46 @@ import {
   type EventBus,
   type Handlers,
 } from './api/index.js';
+import { createAppCapability } from './app/index.js';
+import {
+  type Capability,
+  type CoreContext,
+  createActionRegistry,
+  createHooks,
+  type Logger,
+} from './capability/index.js';
 import { type Clock, systemClock } from './clock/index.js';
 import { type LiveConfig, openLiveConfig, resolveConfigFile } from './config/index.js';
 import { type DesktopPort, noDesktop } from './desktop/index.js';
-import { classifyProcesses, createMonitor, createMonitorHandlers, type Monitor } from './monitor/index.js';
-import { createNotifier, type Notifier } from './notify/index.js';
+import { createJobRunner, type JobRunner } from './jobs/index.js';
+import { createMonitorCapability, SAMPLE_JOB } from './monitor/index.js';
+import { createNotifyCapability, notifyMigration } from './notify/index.js';
 import { createPlatform } from './platform/index.js';
-import { redactConfig } from './secrets/index.js';
-import { createStop, type Stop } from './stop/index.js';
-import { openStore, type Store, StoreOpenError } from './store/index.js';
-import { queryChart } from './store/tiers.js';
+import { createStopCapability, stopMigration } from './stop/index.js';
+import {
+  createStoreCapability,
+  type Migration,
+  openStore,
+  type Store,
+  StoreOpenError,
+  storeMigrations,
+} from './store/index.js';
 
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
+export type { Logger } from './capability/index.js';
 
 export const consoleLogger: Logger = {
   info: (m) => console.log(`[nexus-ops] ${m}`),
   warn: (m) => console.warn(`[nexus-ops] WARN ${m}`),
   error: (m) => console.error(`[nexus-ops] ERROR ${m}`),
 };
+
+/** The whole schema: every capability's migrations, in version order (checked to run 1..N at open). */
+export const schemaMigrations: readonly Migration[] = [
+  ...storeMigrations,
+  alertsMigration,
+  notifyMigration,
+  stopMigration,
+];
 
 export interface CoreOptions {
   dataDir: string;
@@ -55,20 +79,18 @@ export interface Core {
   readonly events: EventBus;
   readonly config: LiveConfig;
   readonly store: Store;
-  readonly monitor: Monitor;
-  readonly alerts: Alerts;
-  readonly notifier: Notifier;
-  readonly stop: Stop;
+  readonly jobs: JobRunner;
+  /** Every capability by name (tests and the desktop host reach one through its door). */
+  readonly capabilities: ReadonlyMap<string, Capability>;
   status(): AppStatus;
   start(): void;
   close(): Promise<void>;
 }
 
-/** The composition root: builds every capability, wires them, starts nothing until start(). */
 export function createCore(options: CoreOptions): Core {
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? consoleLogger;
-  mkdirSync(options.dataDir, { recursive: true });
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
 
   const events = createEventBus();
   // Headless mode has no tray: notifications go to the open pages as toasts.
@@ -76,253 +98,145 @@ export function createCore(options: CoreOptions): Core {
     ...noDesktop,
     notify: (n) => events.emit({ type: 'notify', ...n }),
   };
-  const defaults: Config = configSchema.parse({});
   const configFile = resolveConfigFile({
     explicit: options.configFile,
     dataDir: options.dataDir,
     defaultFile: join(options.resourcesDir, 'config', 'default.yaml'),
   });
 
-  /** Timers and watchers call into every capability: one failure is logged, never the end of the monitor. */
-  const guard = (what: string, work: () => void) => {
-    try {
-      work();
-    } catch (err) {
-      log.error(`${what}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  };
-
-  let monitor: Monitor | undefined;
-  let notifier: Notifier | undefined;
-  let alerts: Alerts | undefined;
-  let stop: Stop | undefined;
+  let capabilities: Capability[] = [];
+  const hooks = createHooks((name, err) => log.error(`${name}: ${errorText(err)}`));
   const config = openLiveConfig({
     file: configFile,
-    fallback: defaults,
+    fallback: configSchema.parse({}),
     onIssues(issues) {
       for (const issue of issues)
         log.warn(`config: ${formatConfigIssue(issue)} (keeping the last good config)`);
-      if (monitor) publishStatus();
+      hooks.emit('status.changed', {});
     },
-    onChange(next) {
-      guard('config reload', () => {
-        monitor?.reschedule();
-        notifier?.setConfig(next.notify);
-        alerts?.setConfig(next.alerts, config.locate());
-        if (monitor) publishStatus();
-      });
+    onChange(next: Config) {
+      for (const c of capabilities) guard(`${c.name}: config`, () => c.onConfig?.(next));
+      hooks.emit('status.changed', {});
     },
   });
 
-  let storeError: string | null = null;
+  let storeOpenError: string | null = null;
+  const openDb = (file: string) =>
+    openStore({
+      file,
+      clock,
+      migrations: schemaMigrations,
+      nativeBinding: options.nativeBinding,
+      log: (m) => log.warn(m),
+    });
   let store: Store;
   try {
-    store = openStore({
-      file: join(options.dataDir, 'nexus-ops.db'),
-      clock,
-      nativeBinding: options.nativeBinding,
-    });
+    store = openDb(join(options.dataDir, 'nexus-ops.db'));
   } catch (err) {
-    storeError = err instanceof StoreOpenError ? err.message : String(err);
-    log.error(`${storeError}. Running with an in-memory database: history is not kept until this is fixed.`);
-    store = openStore({ file: ':memory:', clock, nativeBinding: options.nativeBinding });
+    storeOpenError = err instanceof StoreOpenError ? err.message : errorText(err);
+    log.error(
+      `${storeOpenError}. Running with an in-memory database: history is not kept until this is fixed.`,
+    );
+    store = openDb(':memory:');
   }
 
-  /** The audit trail is best effort: a locked or read-only database must not stop an operator action. */
-  const audit = (entry: { actor: string; action: string; details?: Record<string, unknown> }) => {
-    try {
-      store.appendAudit(entry);
-    } catch (err) {
-      log.error(`audit not recorded (${entry.action}): ${err instanceof Error ? err.message : String(err)}`);
-    }
-  };
-
+  const jobs = createJobRunner({ clock, log: (m) => log.error(m) });
   const platform = createPlatform({ clock });
-
-  notifier = createNotifier({
-    db: store.db,
+  const ctx: CoreContext = {
     clock,
-    desktop,
-    config: config.current().notify,
-    onEvent: (e) => events.emit(e),
-    env: process.env,
-    log: (m: string) => log.warn(`notify: ${m}`),
-  });
-
-  alerts = createAlerts({
-    db: store.db,
-    clock,
-    notifier,
-    onEvent: (e) => {
-      events.emit(e);
-      if (e.type === 'alert.health') publishStatus();
-    },
-    readSeries: (key, from, to) => store.readRaw(key, from, to),
-    config: config.current().alerts,
-    configFile,
-    audit,
-    // Automatic triggers are ordinary rules with this action.
-    actions: { 'emergency-stop': (ctx) => stop!.ruleAction(ctx) },
-    log: (m) => log.warn(`alerts: ${m}`),
-  });
-
-  stop = createStop({
-    platform,
+    log,
+    config,
     store,
-    clock,
-    config: () => config.current(),
-    classify: (processes) =>
-      classifyProcesses(processes, config.current().monitor.families, {
-        botFolders: config.current().bots.folders,
-      }),
-    notifier,
-    onEvent: (e) => events.emit(e),
-    onResume: (at) => alerts!.noteResume(at),
-    onStateChange: () => publishStatus(),
-    log: (m) => log.warn(`stop: ${m}`),
-  });
-  // A resume done by the CLI while the app was closed still starts the rule cooldown.
-  const resumedAt = stop.lastResumeAt();
-  if (resumedAt !== null) guard('alerts', () => alerts!.noteResume(resumedAt));
-  guard('alerts', () => {
-    for (const e of alerts!.setConfig(config.current().alerts, config.locate())) {
-      log.warn(
-        `alerts: ${e.file}:${e.line ?? '?'}:${e.col ?? '?'}: rule ${e.ruleId ?? e.ruleIndex}: ${e.reason}`,
-      );
-    }
-  });
-
-  let health: HealthState = 'ok';
-  let lastStatusJson = '';
-
-  monitor = createMonitor({
-    clock,
-    platform,
-    db: store.db,
-    rollupHorizon: () => store.oldestPendingTs(),
-    config: () => config.current().monitor,
-    botFolders: () => config.current().bots.folders,
-    onCycle(cycle) {
-      store.writeSamples(cycle.toStore);
-      guard('alerts', () =>
-        alerts!.evaluate(
-          cycle.samples.map((s) => ({
-            key: seriesKey(s.name, s.labels),
-            name: s.name,
-            labels: s.labels,
-            ts: s.ts,
-            value: s.value,
-          })),
-        ),
-      );
-      events.emit({
-        type: 'samples',
-        ts: cycle.ts,
-        samples: cycle.samples.map((s) => ({ key: seriesKey(s.name, s.labels), value: s.value })),
-        snapshot: cycle.snapshot,
-      });
-      events.emit({ type: 'metrics', metrics: cycle.metrics });
-      if (cycle.processes) {
-        const { ts, total, families } = cycle.processes;
-        events.emit({ type: 'processes', ts, totalProcesses: total, families });
-      }
-      publishStatus();
-    },
-    onError(err) {
-      log.error(`sampler: ${err instanceof Error ? err.message : String(err)}`);
-    },
-  });
-
-  function status(): AppStatus {
-    const stats = monitor!.stats();
-    return {
-      version: options.version,
-      mode: options.mode,
-      dataDir: options.dataDir,
-      configFile,
-      configIssues: config.issues(),
-      storeError: storeError ?? store.health().error,
-      health: stop!.isStopped() ? 'stopped' : alerts!.health(),
-      sampler: { intervalMs: stats.intervalMs, lagMs: stats.lagMs, skipped: stats.skipped },
-      locale: config.current().ui.locale,
-    };
-  }
-
-  /** Pushes the status only when something an operator sees has changed. */
-  function publishStatus(): void {
-    const s = status();
-    const { sampler: _sampler, ...visible } = s;
-    const json = JSON.stringify(visible);
-    if (json === lastStatusJson) return;
-    lastStatusJson = json;
-    health = s.health;
-    desktop.setHealth(health, `Nexus Ops: ${health}`);
-    events.emit({ type: 'status', status: s });
-  }
-
-  const handlers: Handlers = {
-    'app.status': () => status(),
-    'system.snapshot': () => monitor!.latest()?.snapshot ?? null,
-    'series.list': ({ prefix }) => store.listSeries(prefix),
-    ...alerts.api,
-    'notify.deliveries': (filter) => ({ deliveries: notifier!.deliveries(filter) }),
-    'notify.test': ({ channelId }) => notifier!.test(channelId),
-    'notify.channels': () => ({
-      channels: config.current().notify.channels.map((c) => {
-        const { id, type, enabled, minSeverity, ...settings } = redactConfig(
-          c,
-          NOTIFY_SECRET_KEYS,
-          NOTIFY_PUBLIC_VALUES,
-        );
-        return { id, type, enabled, minSeverity, settings };
-      }),
-    }),
-    'series.query': (query) => queryChart(store.db, query),
-    ...createMonitorHandlers(monitor),
-    ...stop.handlers,
+    emit: (e) => events.emit(e),
+    hooks,
+    actions: createActionRegistry(),
+    dataDir: options.dataDir,
+    resourcesDir: options.resourcesDir,
+    mode: options.mode,
+    version: options.version,
   };
 
-  const timers: NodeJS.Timeout[] = [];
+  // The order is the dependency order: each gets the ports of those before it.
+  const storeCap = createStoreCapability(ctx);
+  const monitor = createMonitorCapability(ctx, { platform, jobStatus: (n) => jobs.status(n) });
+  const notify = createNotifyCapability(ctx, { desktop });
+  const stop = createStopCapability(ctx, { platform, notifier: notify.notifier, classify: monitor.classify });
+  const alerts = createAlertsCapability(ctx, {
+    notifier: notify.notifier,
+    lastResumeAt: stop.stop.lastResumeAt(),
+  });
+  capabilities = [storeCap, monitor, notify, stop, alerts];
+  const app = createAppCapability(ctx, {
+    capabilities,
+    jobs,
+    desktop,
+    configIssues: () => config.issues(),
+    storeOpenError,
+    samplerJob: SAMPLE_JOB,
+  });
+  capabilities.push(app);
+
+  const handlers = combineHandlers(capabilities);
+  for (const c of capabilities) for (const job of c.jobs ?? []) jobs.add(job);
   const dispatcher = createDispatcher(handlers, (err) =>
     log.error(`api: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
   );
+
+  function guard(what: string, work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      log.error(`${what}: ${errorText(err)}`);
+    }
+  }
 
   return {
     dispatcher,
     events,
     config,
     store,
-    monitor,
-    alerts,
-    notifier,
-    stop,
-    status,
+    jobs,
+    capabilities: new Map(capabilities.map((c) => [c.name, c])),
+    status: () => app.status(),
     start() {
-      monitor!.start();
-      timers.push(
-        setInterval(() => guard('notify', () => notifier!.tick()), 1000),
-        setInterval(() => guard('alerts', () => alerts!.tick()), 5000),
-        // Stop records that waited for a locked or read-only database.
-        setInterval(() => guard('stop', () => stop!.flush()), 5000),
-      );
-      for (const t of timers) t.unref();
-      monitor!
-        .sampleOnce()
-        .then((cycle) => {
-          store.writeSamples(cycle.toStore);
-          publishStatus();
-        })
-        .catch((err: unknown) =>
-          log.error(`first sample: ${err instanceof Error ? err.message : String(err)}`),
-        );
+      for (const c of capabilities) guard(`${c.name}: start`, () => c.start?.());
+      jobs.start();
     },
     async close() {
-      await monitor!.close();
+      await jobs.close();
+      for (const c of [...capabilities].reverse()) {
+        try {
+          await c.close?.();
+        } catch (err) {
+          log.error(`${c.name}: close: ${errorText(err)}`);
+        }
+      }
       await platform.close();
-      for (const t of timers) clearInterval(t);
       config.close();
-      await notifier!.close();
       store.close();
     },
   };
+}
+
+/** Every method of the contract, implemented by exactly one capability: checked when the app starts. */
+export function combineHandlers(capabilities: readonly Capability[]): Handlers {
+  const combined: Record<string, unknown> = {};
+  const owner = new Map<string, string>();
+  for (const c of capabilities) {
+    for (const [method, handler] of Object.entries(c.handlers)) {
+      if (!isMethodName(method))
+        throw new Error(`${c.name} implements "${method}", which the contract lacks`);
+      const other = owner.get(method);
+      if (other) throw new Error(`"${method}" is implemented by both ${other} and ${c.name}`);
+      owner.set(method, c.name);
+      combined[method] = handler;
+    }
+  }
+  const missing = Object.keys(apiMethods).filter((m) => !owner.has(m));
+  if (missing.length > 0) throw new Error(`no capability implements ${missing.join(', ')}`);
+  return combined as Handlers;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { alertEventSchemas, alertsMethods } from './alerts.js';
+import { appMethods } from './app.js';
 import type { MethodSpec } from './contract.js';
 import { metricsEventSchema, monitorMethods, processesEventSchema } from './monitor.js';
 import { notifyDeliveryEventSchema, notifyMethods } from './notify.js';
@@ -7,6 +8,7 @@ import { stopEventSchemas, stopMethods } from './stop.js';
 import { notifyEventSchema, samplesEventSchema, statusEventSchema, systemMethods } from './system.js';
 
 export * from './alerts.js';
+export * from './app.js';
 export * from './contract.js';
 export * from './monitor.js';
 export * from './notify.js';
@@ -16,6 +18,7 @@ export * from './system.js';
 /** Every method of the API, `domain.verb` → input and output schemas. */
 export const apiMethods = {
   ...systemMethods,
+  ...appMethods,
   ...alertsMethods,
   ...notifyMethods,
   ...monitorMethods,

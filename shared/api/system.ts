@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { configIssueSchema } from '../config/schema.js';
+import { writeStatusSchema } from './app.js';
 import { epochMs, labelsSchema, method } from './contract.js';
 
 export const healthStateSchema = z.enum(['ok', 'warning', 'critical', 'stopped']);
@@ -29,6 +30,8 @@ export const appStatusSchema = z.object({
   configFile: z.string(),
   configIssues: z.array(configIssueSchema),
   storeError: z.string().nullable(),
+  /** The write path: writes waiting while the database refuses them, and rows given up. */
+  writes: writeStatusSchema,
   health: healthStateSchema,
   sampler: z.object({ intervalMs: z.number(), lagMs: z.number(), skipped: z.number() }),
   locale: z.enum(['ja', 'en']),

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchEvaluate, createAlerts } from '../../electron/core/alerts/index.js';
 import { systemClock } from '../../electron/core/clock/index.js';
+import { schemaMigrations } from '../../electron/core/index.js';
 import { createNotifier } from '../../electron/core/notify/index.js';
 import { openStore } from '../../electron/core/store/index.js';
 import { notifyConfigSchema } from '../../shared/config/notify.js';
@@ -35,7 +36,7 @@ export async function benchAlertLatency(n = 100) {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-  const store = openStore({ file: join(dir, 'bench.db'), clock: systemClock });
+  const store = openStore({ file: join(dir, 'bench.db'), clock: systemClock, migrations: schemaMigrations });
   const notifier = createNotifier({
     db: store.db,
     clock: systemClock,

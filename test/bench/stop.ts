@@ -6,12 +6,14 @@
  *   graceful  grace 5 s, runners exit on SIGINT  vs  `kill -INT <pids>`   goal: p50 ≤ grace + 500 ms
  * The stop runs with a real SQLite file, a kill-switch folder and the real Linux platform.
  */
+
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { systemClock } from '../../electron/core/clock/index.js';
+import { schemaMigrations } from '../../electron/core/index.js';
 import { createPlatform } from '../../electron/core/platform/index.js';
 import type { ProcessInfo } from '../../electron/core/platform/types.js';
 import { createStop } from '../../electron/core/stop/index.js';
@@ -115,7 +117,11 @@ async function baseline(fleet: Fleet, signal: '-9' | '-INT'): Promise<number> {
 async function measurePath(path: 'force' | 'graceful', options: Required<StopBenchOptions>) {
   const dataDir = mkdtempSync(join(tmpdir(), 'nexus-ops-stop-bench-'));
   const botFolder = mkdtempSync(join(tmpdir(), 'nexus-ops-stop-bench-bot-'));
-  const store = openStore({ file: join(dataDir, 'nexus-ops.db'), clock: systemClock });
+  const store = openStore({
+    file: join(dataDir, 'nexus-ops.db'),
+    clock: systemClock,
+    migrations: schemaMigrations,
+  });
   ensureStopSchema(store);
   const platform = createPlatform({ clock: systemClock });
   let current = '';

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { systemClock } from '../../electron/core/clock/index.js';
+import { schemaMigrations } from '../../electron/core/index.js';
 import { openStore } from '../../electron/core/store/index.js';
 import type { Sample } from '../../shared/series.js';
 
@@ -26,13 +27,17 @@ export async function benchIngest(cycles = 400, seriesPerCycle = 500) {
       );
     }
 
-    const store = openStore({ file: join(dir, 'store.db'), clock: systemClock });
+    const store = openStore({
+      file: join(dir, 'store.db'),
+      clock: systemClock,
+      migrations: schemaMigrations,
+    });
     let t = performance.now();
     for (const b of batches) store.writeSamples(b);
     const storeMs = performance.now() - t;
     store.close();
 
-    const raw = openStore({ file: join(dir, 'raw.db'), clock: systemClock });
+    const raw = openStore({ file: join(dir, 'raw.db'), clock: systemClock, migrations: schemaMigrations });
     const ids = batches[0]!.map((s) => raw.seriesId(s.name, s.labels));
     raw.close();
     const db = new Database(join(dir, 'raw.db'));

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Alerts, createAlerts, type LatestSample } from '../../electron/core/alerts/index.js';
+import { alertsMigration } from '../../electron/core/alerts/migrations/003-alerts.js';
 import { type Clock, ManualClock } from '../../electron/core/clock/index.js';
 import { createNotifier, type Notifier } from '../../electron/core/notify/index.js';
-import { alertsMigration } from '../../electron/core/store/migrations/003-alerts.js';
-import { notifyMigration } from '../../electron/core/store/migrations/004-notify.js';
+import { notifyMigration } from '../../electron/core/notify/migrations/004-notify.js';
 import { notifyConfigSchema } from '../../shared/config/notify.js';
 
 /** The alert engine driving the real notifier, which posts to an HTTP receiver on 127.0.0.1. */

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../electron/core/clock/index.js';
-import { type Core, createCore } from '../../electron/core/index.js';
+import { type Core, createCore, schemaMigrations } from '../../electron/core/index.js';
+import type { Monitor, MonitorCapability } from '../../electron/core/monitor/index.js';
 import { openStore } from '../../electron/core/store/index.js';
 
 const resourcesDir = resolve(import.meta.dirname, '..', '..', 'resources');
@@ -38,7 +39,7 @@ describe('core under faults', () => {
   it('keeps monitoring while another program locks the database, says so, and catches up afterwards', async () => {
     const dir = dataDir('monitor:\n  liveIntervalSeconds: 1\n  storeIntervalSeconds: 1\n');
     // An existing database (schema in place) that another program then holds a write lock on.
-    openStore({ file: join(dir, 'nexus-ops.db'), clock: systemClock }).close();
+    openStore({ file: join(dir, 'nexus-ops.db'), clock: systemClock, migrations: schemaMigrations }).close();
     const other = new Database(join(dir, 'nexus-ops.db'));
     other.exec('BEGIN EXCLUSIVE');
     cleanups.push(() => {
@@ -48,13 +49,13 @@ describe('core under faults', () => {
 
     const core = start(dir);
     await until(() => (core.status().storeError ?? '').includes('locked'));
-    expect(core.monitor.latest()?.snapshot.cpuPct).toBeGreaterThanOrEqual(0);
+    expect(monitorOf(core).latest()?.snapshot.cpuPct).toBeGreaterThanOrEqual(0);
     const snapshot = await core.dispatcher.call('system.snapshot', {});
     expect(snapshot.ok).toBe(true);
-    expect(core.store.health().pendingSamples).toBeGreaterThan(0);
+    expect(core.store.health().waitingRows).toBeGreaterThan(0);
 
     other.exec('COMMIT');
-    await until(() => core.status().storeError === null && core.store.health().pendingSamples === 0);
+    await until(() => core.status().storeError === null && core.store.health().waitingRows === 0);
     expect(core.store.readRaw('cpu.total', 0, Date.now() + 1000).length).toBeGreaterThan(1);
   });
 
@@ -66,6 +67,10 @@ describe('core under faults', () => {
     expect(core.config.current().bots.folders).toEqual(['/srv/bots/nexus']);
     expect(core.config.current().monitor.liveIntervalSeconds).toBe(1);
     expect(core.status().configIssues[0]).toMatchObject({ line: 2, path: 'ui.locale' });
-    await until(() => core.monitor.latest() !== undefined);
+    await until(() => monitorOf(core).latest() !== undefined);
   });
 });
+
+function monitorOf(core: Core): Monitor {
+  return (core.capabilities.get('monitor') as MonitorCapability).monitor;
+}

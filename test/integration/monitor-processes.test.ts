@@ -57,7 +57,6 @@ beforeAll(() => {
     clock: systemClock,
     config: () => config,
     botFolders: () => [botFolder],
-    onCycle: () => {},
     onError: (err) => {
       throw err;
     },

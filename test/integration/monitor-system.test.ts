@@ -2,13 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { schemaMigrations } from '../../electron/core/index.js';
 import { createMonitor, type Monitor } from '../../electron/core/monitor/index.js';
 import { createPlatform } from '../../electron/core/platform/index.js';
 import type { Platform } from '../../electron/core/platform/types.js';
-import { migrate, openStore, type Store } from '../../electron/core/store/index.js';
-import { coreMigration } from '../../electron/core/store/migrations/001-core.js';
-import { tiersMigration } from '../../electron/core/store/migrations/002-tiers.js';
-import { queryChart, readMark } from '../../electron/core/store/tiers.js';
+import { openStore, type Store } from '../../electron/core/store/index.js';
+import { queryChart, readMark, rollupTiers } from '../../electron/core/store/tiers.js';
 import { monitorConfigSchema } from '../../shared/config/monitor.js';
 import { seriesKey } from '../../shared/series.js';
 
@@ -23,11 +22,7 @@ const clock = { now: () => now };
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'nexus-monitor-sys-'));
   const file = join(dir, 'nexus-ops.db');
-  store = openStore({ file, clock });
-  // Until the store's migration list includes 002-tiers (then openStore has applied it already).
-  if (!store.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'samples_5m'").get()) {
-    migrate(store.db, [coreMigration, tiersMigration], file);
-  }
+  store = openStore({ file, clock, migrations: schemaMigrations });
   platform = createPlatform({ clock });
 });
 
@@ -50,7 +45,6 @@ describe('system metrics through the platform', () => {
       platform,
       config: () => config,
       db: store.db,
-      onCycle() {},
       onError() {},
     });
     const cycles = [];
@@ -132,13 +126,14 @@ describe('system metrics through the platform', () => {
       platform,
       config: () => config,
       db: store.db,
-      onCycle() {},
       onError(e) {
         throw e;
       },
     });
-    const cycle = await monitor.sampleOnce();
+    // The store's rollup job closes the 5-minute buckets; the monitor's leak trend reads them.
+    rollupTiers(store.db, now);
     expect(readMark(store.db, 'rollup:5m')).toBeGreaterThan(now - 10 * 60_000);
+    const cycle = await monitor.sampleOnce();
     const chrome = cycle.processes!.families.find((f) => f.name === 'chrome')!;
     expect(chrome.leak).toMatchObject({ flagged: true });
     expect(chrome.leak!.mbPerHour).toBeGreaterThan(11);

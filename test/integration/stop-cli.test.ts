@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { schemaMigrations } from '../../electron/core/index.js';
 import { runStopCli, type StopCliIo } from '../../electron/core/stop/cli.js';
 import { stopMethods } from '../../shared/api/stop.js';
 import { createTestStop, openTestStore, scopedFamiliesYaml } from '../fixtures/fake-bot/harness.js';
@@ -71,7 +72,13 @@ describe('stop CLI', () => {
     const io = capture();
     const code = await runStopCli(
       'stop',
-      { dataDir, port: String(port), reason: 'cli test', env: { USER: 'tester' } },
+      {
+        dataDir,
+        migrations: schemaMigrations,
+        port: String(port),
+        reason: 'cli test',
+        env: { USER: 'tester' },
+      },
       io,
     );
     expect(io.stderr()).toMatch(/no Nexus Ops answers .*stopping the bots from here/);
@@ -86,17 +93,31 @@ describe('stop CLI', () => {
     });
 
     const status = capture();
-    expect(await runStopCli('status', { dataDir, port: String(port), json: true }, status)).toBe(0);
+    expect(
+      await runStopCli(
+        'status',
+        { dataDir, migrations: schemaMigrations, port: String(port), json: true },
+        status,
+      ),
+    ).toBe(0);
     expect(JSON.parse(status.stdout())).toMatchObject({
       stopped: true,
       killSwitch: { present: [killSwitch] },
     });
 
     const noReason = capture();
-    expect(await runStopCli('resume', { dataDir, port: String(port) }, noReason)).toBe(2);
+    expect(
+      await runStopCli('resume', { dataDir, migrations: schemaMigrations, port: String(port) }, noReason),
+    ).toBe(2);
     expect(noReason.stderr()).toMatch(/--reason/);
     const resumed = capture();
-    expect(await runStopCli('resume', { dataDir, port: String(port), reason: 'fixed' }, resumed)).toBe(0);
+    expect(
+      await runStopCli(
+        'resume',
+        { dataDir, migrations: schemaMigrations, port: String(port), reason: 'fixed' },
+        resumed,
+      ),
+    ).toBe(0);
     expect(resumed.stdout()).toMatch(/not stopped/);
     expect(existsSync(killSwitch)).toBe(false);
   });
@@ -104,7 +125,11 @@ describe('stop CLI', () => {
   it('finds the bot folders even when another config section is broken', async () => {
     const { dataDir, bot } = await setup('ui:\n  locale: klingon\n');
     const io = capture();
-    const code = await runStopCli('stop', { dataDir, port: String(await freePort()) }, io);
+    const code = await runStopCli(
+      'stop',
+      { dataDir, migrations: schemaMigrations, port: String(await freePort()) },
+      io,
+    );
     expect(code).toBe(0);
     expect(io.stderr()).toMatch(/section "ui" is invalid/);
     expect(isAlive(bot.runnerPid)).toBe(false);
@@ -148,7 +173,11 @@ describe('stop CLI', () => {
       writeFileSync(join(dataDir, 'api-token'), 'token-from-file-0123456789\n');
       const { port, app, seen } = await fakeApp(dataDir, bot.folder, 'token-from-file-0123456789');
       const io = capture();
-      const code = await runStopCli('stop', { dataDir, port: String(port), reason: 'via app', env: {} }, io);
+      const code = await runStopCli(
+        'stop',
+        { dataDir, migrations: schemaMigrations, port: String(port), reason: 'via app', env: {} },
+        io,
+      );
       expect(code).toBe(0);
       expect(seen).toEqual(['stop.trigger']);
       expect(io.stderr()).toBe('');
@@ -163,7 +192,12 @@ describe('stop CLI', () => {
       const io = capture();
       const code = await runStopCli(
         'stop',
-        { dataDir, port: String(port), env: { NEXUS_OPS_TOKEN: 'a-wrong-token-0123456789' } },
+        {
+          dataDir,
+          migrations: schemaMigrations,
+          port: String(port),
+          env: { NEXUS_OPS_TOKEN: 'a-wrong-token-0123456789' },
+        },
         io,
       );
       expect(seen).toEqual([]);

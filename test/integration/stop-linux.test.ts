@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../electron/core/store/index.js';
+import { createWritePath, type Store } from '../../electron/core/store/index.js';
 import { ApiFailure } from '../../shared/api/contract.js';
 import type { StopApiEvent } from '../../shared/api/stop.js';
 import { createTestStop, openTestStore } from '../fixtures/fake-bot/harness.js';
@@ -196,7 +196,7 @@ describe('emergency stop on Linux with a fake Nexus 02', () => {
     expect(t.stop.history().map((r) => r.id)).toEqual([run.id]);
 
     store.db.pragma('query_only = OFF');
-    expect(t.stop.flush()).toBe(true);
+    expect(store.writes.flush({ force: true })).toBe(true);
     expect(store.db.prepare('SELECT id, status, recorded_late FROM stop_runs').all()).toEqual([
       { id: run.id, status: 'done', recorded_late: 1 },
     ]);
@@ -223,7 +223,7 @@ describe('emergency stop on Linux with a fake Nexus 02', () => {
     expect(run.recordedLate).toBe(true);
     expect(existsSync(join(bot.folder, 'EMERGENCY_STOP'))).toBe(true);
     other.exec('COMMIT');
-    expect(t.stop.flush()).toBe(true);
+    expect(store.writes.flush({ force: true })).toBe(true);
     expect(store.db.prepare('SELECT count(*) AS n FROM stop_runs').get()).toEqual({ n: 1 });
   });
 
@@ -241,15 +241,17 @@ describe('emergency stop on Linux with a fake Nexus 02', () => {
     cleanups.push(() => {
       readOnly.close();
     });
-    const appendAudit = (e: { actor: string; action: string }) => {
-      readOnly
-        .prepare(
-          "INSERT INTO audit (ts, actor, action, details, prev_hash, hash) VALUES (0, ?, ?, '{}', '', '')",
-        )
-        .run(e.actor, e.action);
-    };
+    const writes = createWritePath({ db: readOnly, file, now: () => Date.now(), log: () => {} });
+    const appendAudit = (e: { actor: string; action: string }) =>
+      writes.write('audit', (db) =>
+        db
+          .prepare(
+            "INSERT INTO audit (ts, actor, action, details, prev_hash, hash) VALUES (0, ?, ?, '{}', '', '')",
+          )
+          .run(e.actor, e.action),
+      );
     const t = createTestStop({
-      store: { db: readOnly, appendAudit },
+      store: { db: readOnly, writes, appendAudit },
       folders: [bot.folder],
       stop: { graceSeconds: 2 },
     });

@@ -16,8 +16,8 @@ import {
   healthOf,
   type LatestSample,
 } from '../../electron/core/alerts/index.js';
+import { alertsMigration } from '../../electron/core/alerts/migrations/003-alerts.js';
 import { ManualClock } from '../../electron/core/clock/index.js';
-import { alertsMigration } from '../../electron/core/store/migrations/003-alerts.js';
 import type { AlertApiEvent } from '../../shared/api/alerts.js';
 import { seriesKey } from '../../shared/series.js';
 

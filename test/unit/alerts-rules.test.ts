@@ -11,8 +11,8 @@ import {
   parseDuration,
   parseExpr,
 } from '../../electron/core/alerts/index.js';
+import { alertsMigration } from '../../electron/core/alerts/migrations/003-alerts.js';
 import { ManualClock } from '../../electron/core/clock/index.js';
-import { alertsMigration } from '../../electron/core/store/migrations/003-alerts.js';
 import { alertsConfigSchema } from '../../shared/config/alerts.js';
 
 /** A locate like the config loader's: YAML path from the document root → 1-based line/col. */

@@ -13,8 +13,8 @@ import {
   defaultRules,
   type LatestSample,
 } from '../../electron/core/alerts/index.js';
+import { alertsMigration } from '../../electron/core/alerts/migrations/003-alerts.js';
 import { ManualClock } from '../../electron/core/clock/index.js';
-import { alertsMigration } from '../../electron/core/store/migrations/003-alerts.js';
 import { seriesKey } from '../../shared/series.js';
 
 const dirs: string[] = [];

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { notifyMigration } from '../../electron/core/store/migrations/004-notify.js';
+import { notifyMigration } from '../../electron/core/notify/migrations/004-notify.js';
 
 let dir: string;
 let db: Database.Database;

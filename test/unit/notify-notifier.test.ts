@@ -14,7 +14,7 @@ import {
   type NotifyDeliveryEvent,
   type NotifyMessage,
 } from '../../electron/core/notify/index.js';
-import { notifyMigration } from '../../electron/core/store/migrations/004-notify.js';
+import { notifyMigration } from '../../electron/core/notify/migrations/004-notify.js';
 import { type NotifyConfigInput, notifyConfigSchema } from '../../shared/config/notify.js';
 
 type Shown = { title: string; body: string; severity: string };

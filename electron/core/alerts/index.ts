@@ -6,6 +6,7 @@ import type { Locate } from './rules.js';
 
 export { type AlertsHandlers, createAlertsApi } from './api.js';
 export { type BenchResult, benchEvaluate } from './bench.js';
+export { type AlertsCapability, createAlertsCapability } from './capability.js';
 export { defaultRules } from './defaults.js';
 export {
   type ActionContext,
@@ -20,6 +21,7 @@ export {
   linearForecast,
 } from './engine.js';
 export { parseDuration, parseExpr } from './expr.js';
+export { alertsMigration } from './migrations/003-alerts.js';
 export { compileRules, defaultMetricCheck, type Locate, monitorMetrics } from './rules.js';
 
 /** The alert engine as core sees it. */

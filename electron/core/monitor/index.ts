@@ -1,6 +1,7 @@
 /**
  * The monitor door: system metrics every live tick, process families on their own cadence, the raw
- * tier written through a store window, rollups and the leak trend every minute or so.
+ * tier fed through a store window, the leak trend every minute or so. The ticks themselves are jobs of
+ * the core job runner (see capability.ts); rollups and retention are the store's jobs.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { z } from 'zod';
@@ -17,8 +18,7 @@ import { type Sample, seriesKey } from '../../../shared/series.js';
 import type { Clock } from '../clock/index.js';
 import { createPlatform } from '../platform/index.js';
 import type { Platform } from '../platform/types.js';
-import { pruneTiers, readTier, rollupTiers } from '../store/tiers.js';
-import { type CadenceStats, startCadence } from './cadence.js';
+import { readTier } from '../store/index.js';
 import { leakTrend } from './leak.js';
 import { createProcessTracker, type ProcessScan } from './processes.js';
 import { createStoreWindow } from './store-window.js';
@@ -26,7 +26,7 @@ import { createSystemSampler } from './system.js';
 
 export type { FamilyDef, FamilyInput, MonitorConfig } from '../../../shared/config/monitor.js';
 export { defaultFamilies, familiesSchema, parseDefaultFamilies } from '../../../shared/config/monitor.js';
-export type { CadenceStats } from './cadence.js';
+export { createMonitorCapability, type MonitorCapability, SAMPLE_JOB } from './capability.js';
 export { type ClassifyContext, classifyProcesses, findOrphans, profileDirs } from './families.js';
 export { leakTrend, slope } from './leak.js';
 export { createProcessTracker, type ProcessScan } from './processes.js';
@@ -48,28 +48,25 @@ export interface MonitorCycle {
 
 export interface MonitorOptions {
   clock: Clock;
-  /** Live tick, ms; default the config's liveIntervalSeconds. */
+  /** Live tick, ms (the slack of the sub-cadences); default the config's liveIntervalSeconds. */
   intervalMs?: () => number;
   /** Mounts to watch; default the config's disks. */
   disks?: () => string[];
-  onCycle(cycle: MonitorCycle): void;
-  onError(err: unknown): void;
+  /** Problems that do not fail the cycle (the leak trend could not be read). */
+  onError?(err: unknown): void;
   /** The `monitor:` config section (cadences, families, leak rule); default the schema defaults. */
   config?: () => MonitorConfig;
   /** `bots.folders`. */
   botFolders?: () => string[];
   /** Default: createPlatform() on first use, closed by close(). */
   platform?: Platform;
-  /** The store's database (with the tiers migration): enables rollups, retention and the leak trend. */
+  /** The store's database (with the tiers migration): enables the leak trend (read from the 5-minute tier). */
   db?: BetterSqlite3.Database;
-  /**
-   * The oldest sample still waiting to be written (the database refused it for a while): rollups stop
-   * short of it, so a bucket is never closed before all its samples are in.
-   */
-  rollupHorizon?: () => number | undefined;
+  /** The sample job's cadence figures, shown with the metrics. */
+  cadence?: () => { intervalMs: number; lagMs: number; skipped: number };
 }
 
-export interface MonitorStats extends CadenceStats {
+export interface MonitorStats {
   lastCycleMs: number;
 }
 
@@ -77,11 +74,7 @@ export type FamiliesView = z.infer<typeof familiesOutput>;
 export type InstancesView = z.infer<typeof instancesOutput>;
 
 export interface Monitor {
-  start(): void;
-  stop(): void;
-  /** Restarts the cadence when the interval changed in the config. */
-  reschedule(): void;
-  /** Runs one cycle now (tests, CLI status); cycles never overlap. */
+  /** Runs one cycle (the sample job, tests); cycles never overlap. */
   sampleOnce(): Promise<MonitorCycle>;
   latest(): MonitorCycle | undefined;
   stats(): MonitorStats;
@@ -89,14 +82,11 @@ export interface Monitor {
   families(): FamiliesView | undefined;
   /** undefined before the first scan; throws ApiFailure not_found for an unknown family. */
   instances(family: string): InstancesView | undefined;
-  /** Stops the cadence and releases the platform when the monitor created it. */
+  /** Waits for a running cycle and releases the platform when the monitor created it. */
   close(): Promise<void>;
 }
 
 const HOUR = 3_600_000;
-const PRUNE_EVERY_MS = HOUR;
-/** Rollup chunks per monitor cycle: a long catch-up spreads over several minutes instead of blocking. */
-const ROLLUP_CHUNKS_PER_CYCLE = 4;
 
 export function createMonitor(opts: MonitorOptions): Monitor {
   const config = opts.config ?? (() => defaultConfig);
@@ -113,14 +103,12 @@ export function createMonitor(opts: MonitorOptions): Monitor {
   let sampleSystem: ReturnType<typeof createSystemSampler> | undefined;
   let tracker: ReturnType<typeof createProcessTracker> | undefined;
   const storeWindow = createStoreWindow();
-  let cadence: ReturnType<typeof startCadence> | undefined;
   let latest: MonitorCycle | undefined;
   let latestScan: ProcessScan | undefined;
   let leaks = new Map<string, LeakTrend>();
   let lastCycleMs = 0;
   const last = { disks: undefined as number | undefined, procs: undefined as number | undefined };
-  const lastRun = { store: undefined as number | undefined, rollup: undefined as number | undefined };
-  let lastPrune: number | undefined;
+  const lastRun = { store: undefined as number | undefined, leaks: undefined as number | undefined };
   let chain: Promise<unknown> = Promise.resolve();
 
   function due(previous: number | undefined, everySeconds: number, ts: number): boolean {
@@ -128,22 +116,12 @@ export function createMonitor(opts: MonitorOptions): Monitor {
     return previous === undefined || ts - previous >= everySeconds * 1000 - intervalMs() / 2;
   }
 
-  function maintainTiers(ts: number, cfg: MonitorConfig): void {
-    const db = opts.db;
-    if (!db) return;
+  function refreshLeaks(ts: number, cfg: MonitorConfig): void {
+    if (!opts.db) return;
     try {
-      rollupTiers(db, Math.min(ts, opts.rollupHorizon?.() ?? ts), { maxChunks: ROLLUP_CHUNKS_PER_CYCLE });
-      if (lastPrune === undefined || ts - lastPrune >= PRUNE_EVERY_MS) {
-        pruneTiers(db, ts, undefined, 2);
-        lastPrune = ts;
-      }
+      leaks = computeLeaks(opts.db, ts, cfg);
     } catch (err) {
-      opts.onError(err);
-    }
-    try {
-      leaks = computeLeaks(db, ts, cfg);
-    } catch (err) {
-      opts.onError(err);
+      opts.onError?.(err);
     }
   }
 
@@ -163,9 +141,9 @@ export function createMonitor(opts: MonitorOptions): Monitor {
     const system = await sampleSystem(ts, refreshDisks);
     if (refreshDisks) last.disks = ts;
 
-    if (due(lastRun.rollup, cfg.rollupIntervalSeconds, ts)) {
-      lastRun.rollup = ts;
-      maintainTiers(ts, cfg);
+    if (due(lastRun.leaks, cfg.rollupIntervalSeconds, ts)) {
+      lastRun.leaks = ts;
+      refreshLeaks(ts, cfg);
     }
 
     let scan: ProcessScan | undefined;
@@ -185,13 +163,13 @@ export function createMonitor(opts: MonitorOptions): Monitor {
     }
 
     lastCycleMs = Math.round((performance.now() - started) * 100) / 100;
-    const cadenceStats = stats();
+    const cadence = opts.cadence?.() ?? { intervalMs: intervalMs(), lagMs: 0, skipped: 0 };
     const metrics: SystemMetrics = {
       ...system.metrics,
       sampler: {
-        intervalMs: cadenceStats.intervalMs,
-        lagMs: cadenceStats.lagMs,
-        skipped: cadenceStats.skipped,
+        intervalMs: cadence.intervalMs,
+        lagMs: cadence.lagMs,
+        skipped: cadence.skipped,
         lastCycleMs,
       },
     };
@@ -212,32 +190,10 @@ export function createMonitor(opts: MonitorOptions): Monitor {
     return run;
   }
 
-  const cycle = async () => {
-    opts.onCycle(await sampleOnce());
-  };
-
-  function stats(): MonitorStats {
-    const base = cadence?.stats() ?? { intervalMs: intervalMs(), lagMs: 0, skipped: 0, runs: 0 };
-    return { ...base, lastCycleMs };
-  }
-
   return {
-    start() {
-      cadence ??= startCadence(intervalMs(), opts.clock, cycle, opts.onError);
-    },
-    stop() {
-      cadence?.stop();
-      cadence = undefined;
-    },
-    reschedule() {
-      if (cadence && cadence.stats().intervalMs !== intervalMs()) {
-        cadence.stop();
-        cadence = startCadence(intervalMs(), opts.clock, cycle, opts.onError);
-      }
-    },
     sampleOnce,
     latest: () => latest,
-    stats,
+    stats: () => ({ lastCycleMs }),
     metrics: () => latest?.metrics,
     families() {
       if (!latestScan) return undefined;
@@ -250,8 +206,6 @@ export function createMonitor(opts: MonitorOptions): Monitor {
       return { ts: latestScan.ts, family, instances: latestScan.instancesOf(family) };
     },
     async close() {
-      cadence?.stop();
-      cadence = undefined;
       await chain;
       if (ownsPlatform && platform) await platform.close();
     },
@@ -272,13 +226,4 @@ function computeLeaks(db: BetterSqlite3.Database, ts: number, cfg: MonitorConfig
     if (trend) out.set(family.name, trend);
   }
   return out;
-}
-
-/** API handlers for the monitor's methods (shared/api/monitor.ts), for core to spread into its table. */
-export function createMonitorHandlers(monitor: Monitor) {
-  return {
-    'system.metrics': () => monitor.metrics() ?? null,
-    'processes.families': () => monitor.families() ?? null,
-    'processes.instances': ({ family }: { family: string }) => monitor.instances(family) ?? null,
-  };
 }

@@ -4,6 +4,7 @@
  * asynchronously with a time-out, retry with backoff on `tick()`, and every state change is stored
  * (masked) and emitted as a `notify.delivery` event.
  */
+export { createNotifyCapability, DELIVERY_RETENTION_DAYS, type NotifyCapability } from './capability.js';
 export { DeliveryError } from './channels.js';
 export {
   emailSubject,
@@ -14,6 +15,7 @@ export {
   smsBody,
   webhookPayload,
 } from './format.js';
+export { notifyMigration } from './migrations/004-notify.js';
 export { BACKOFF_MS, backoffDelayMs, createNotifier, type Notifier, type NotifierDeps } from './notifier.js';
 export {
   type DeliveryFilter,

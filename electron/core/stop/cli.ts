@@ -23,7 +23,7 @@ import { stopConfigSchema } from '../../../shared/config/stop.js';
 import { systemClock } from '../clock/index.js';
 import { classifyProcesses } from '../monitor/index.js';
 import { createPlatform } from '../platform/index.js';
-import { openStore, type Store } from '../store/index.js';
+import { type Migration, openStore, type Store } from '../store/index.js';
 import { createStop, type StopConfigView } from './index.js';
 
 export type StopCliCommand = 'stop' | 'resume' | 'status';
@@ -40,6 +40,8 @@ export interface StopCliOptions {
   env?: NodeJS.ProcessEnv;
   /** better-sqlite3 binary for another ABI (when run inside Electron). */
   nativeBinding?: string;
+  /** The app's whole schema (the composition root's list), so the CLI opens the same database. */
+  migrations: readonly Migration[];
 }
 
 export interface StopCliIo {
@@ -225,12 +227,22 @@ function openLocalStop(
   let store: Store;
   const file = join(options.dataDir, 'nexus-ops.db');
   try {
-    store = openStore({ file, clock: systemClock, nativeBinding: options.nativeBinding });
+    store = openStore({
+      file,
+      clock: systemClock,
+      nativeBinding: options.nativeBinding,
+      migrations: options.migrations,
+    });
   } catch (err) {
     io.err(
       `nexus-ops: ${err instanceof Error ? err.message : String(err)}; the stop is recorded in the kill-switch file only\n`,
     );
-    store = openStore({ file: ':memory:', clock: systemClock, nativeBinding: options.nativeBinding });
+    store = openStore({
+      file: ':memory:',
+      clock: systemClock,
+      nativeBinding: options.nativeBinding,
+      migrations: options.migrations,
+    });
   }
   const platform = createPlatform({ clock: systemClock });
   const stop = createStop({
@@ -246,7 +258,6 @@ function openLocalStop(
   return {
     stop,
     async close() {
-      stop.flush();
       store.close();
       await platform.close();
     },

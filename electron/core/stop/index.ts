@@ -42,7 +42,9 @@ import {
 } from './kill-switch.js';
 import { createStopRepo, type StopStorePort } from './repo.js';
 
+export { createStopCapability, type StopCapability, type StopCapabilityDeps } from './capability.js';
 export type { Classify } from './kill.js';
+export { stopMigration } from './migrations/005-stop.js';
 export type { StopStorePort } from './repo.js';
 export { inKillOrder, protectedPids, type StopTarget, selectTargets } from './targets.js';
 
@@ -141,8 +143,6 @@ export interface Stop {
   lastResumeAt(): number | null;
   /** For the alerts engine: `actions: { 'emergency-stop': stop.ruleAction }`. */
   ruleAction(ctx: { ruleId: string; alertId: string; reason: string }): Promise<void>;
-  /** Retries records that waited for the database; call it from a periodic tick. */
-  flush(): boolean;
   handlers: StopHandlers;
 }
 
@@ -169,7 +169,7 @@ function errorText(err: unknown): string {
 
 export function createStop(deps: StopDeps): Stop {
   const monotonic = deps.monotonic ?? (() => performance.now());
-  const repo = createStopRepo(deps.store, monotonic);
+  const repo = createStopRepo(deps.store);
   const selfPid = deps.selfPid ?? process.pid;
   const log = deps.log ?? (() => {});
 
@@ -236,7 +236,6 @@ export function createStop(deps: StopDeps): Stop {
   }
 
   function status(): StopStatus {
-    repo.flush();
     const c = cfg();
     return {
       stopped: isStopped(),
@@ -616,7 +615,10 @@ export function createStop(deps: StopDeps): Stop {
   }
 
   function history(limit = 50, before?: number): StopRun[] {
-    repo.flush();
+    if (repo.backlog() === 0) {
+      // Everything is written: the database is the source again; keep only what is unresumed or running.
+      for (const [id, run] of recent) if (run.resumedAt !== null) recent.delete(id);
+    }
     let stored: StopRun[] = [];
     try {
       stored = repo.history(limit, before);
@@ -641,14 +643,6 @@ export function createStop(deps: StopDeps): Stop {
     lastResumeAt: () => lastResumeAt,
     async ruleAction(ctx) {
       await trigger({ source: 'rule', ruleId: ctx.ruleId, alertId: ctx.alertId, reason: ctx.reason });
-    },
-    flush: () => {
-      const ok = repo.flush(true);
-      if (ok) {
-        // Once written, the database is the source again; keep only what is unresumed or running.
-        for (const [id, run] of recent) if (run.resumedAt !== null) recent.delete(id);
-      }
-      return ok;
     },
     handlers: {
       'stop.trigger': (input) => trigger(input),

@@ -1,15 +1,17 @@
 /**
- * Stop runs and their audit entries in SQLite, with a backlog: when the database is locked, read-only
- * or full, the stop carries on and the records wait in memory; every later write (and `flush()`)
- * retries them in order. A run is written whole each time (upsert), so a retry is idempotent.
+ * Stop runs and their audit entries in SQLite, through the store's write path: when the database is
+ * locked, read-only or full, the stop carries on and the records wait in memory, retried in order. A
+ * run is written whole each time (upsert, keyed by its id), so a retry is idempotent and only its newest
+ * state waits.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { StopRun, StopSurvivor } from '../../../shared/api/stop.js';
-import type { AuditEntry } from '../store/index.js';
+import type { AuditEntry, WriteOutcome, WritePath } from '../store/index.js';
 
 export interface StopStorePort {
   readonly db: BetterSqlite3.Database;
-  appendAudit(entry: AuditEntry): void;
+  readonly writes: WritePath;
+  appendAudit(entry: AuditEntry): WriteOutcome;
 }
 
 interface RunRow {
@@ -125,18 +127,12 @@ function runParams(run: StopRun, resumeDetail: unknown) {
   };
 }
 
-type PendingWrite =
-  | { kind: 'audit'; entry: AuditEntry }
-  | { kind: 'run'; run: StopRun; resumeDetail?: unknown };
-
 export interface StopRepo {
-  /** Queues the run's current state and tries to write the backlog. Returns false while it waits. */
+  /** Writes the run's current state; false while it waits for the database. */
   saveRun(run: StopRun, resumeDetail?: unknown): boolean;
   audit(entry: AuditEntry): boolean;
-  /** Retries the backlog (not within 2 s of a failure unless forced); true when it is empty. */
-  flush(force?: boolean): boolean;
+  /** Stop records still waiting for the database. */
   backlog(): number;
-  lastError(): string | null;
   /** Runs that are not resumed (oldest first); throws when the database cannot be read. */
   unresumed(): StopRun[];
   latest(): StopRun | null;
@@ -144,34 +140,9 @@ export interface StopRepo {
   history(limit: number, before?: number): StopRun[];
 }
 
-/** After a failed write, later writes only queue for this long: a locked database costs its busy timeout per try. */
-const RETRY_AFTER_MS = 2000;
-
-export function createStopRepo(store: StopStorePort, monotonic: () => number): StopRepo {
-  const queue: PendingWrite[] = [];
-  let error: string | null = null;
-  let failedAt = Number.NEGATIVE_INFINITY;
-
-  function writeOne(item: PendingWrite): void {
-    if (item.kind === 'audit') store.appendAudit(item.entry);
-    else store.db.prepare(UPSERT).run(runParams(item.run, item.resumeDetail));
-  }
-
-  function flush(force = false): boolean {
-    if (queue.length > 0 && !force && monotonic() - failedAt < RETRY_AFTER_MS) return false;
-    while (queue.length > 0) {
-      try {
-        writeOne(queue[0]!);
-        queue.shift();
-      } catch (err) {
-        error = err instanceof Error ? err.message : String(err);
-        failedAt = monotonic();
-        return false;
-      }
-    }
-    error = null;
-    return true;
-  }
+export function createStopRepo(store: StopStorePort): StopRepo {
+  /** A resume's detail stays with the run's later states while they wait (the upsert keeps it once stored). */
+  const resumeDetails = new Map<string, unknown>();
 
   function select(sql: string, ...params: unknown[]): StopRun[] {
     return (store.db.prepare(sql).all(...params) as RunRow[]).map(rowToRun);
@@ -179,16 +150,17 @@ export function createStopRepo(store: StopStorePort, monotonic: () => number): S
 
   return {
     saveRun(run, resumeDetail) {
-      queue.push({ kind: 'run', run: structuredClone(run), resumeDetail });
-      return flush();
+      if (resumeDetail !== undefined) resumeDetails.set(run.id, resumeDetail);
+      const params = runParams(structuredClone(run), resumeDetails.get(run.id));
+      const outcome = store.writes.write('stop', (db) => db.prepare(UPSERT).run(params), {
+        key: `stop-run:${run.id}`,
+      });
+      return outcome === 'written';
     },
     audit(entry) {
-      queue.push({ kind: 'audit', entry });
-      return flush();
+      return store.appendAudit(entry) === 'written';
     },
-    flush,
-    backlog: () => queue.length,
-    lastError: () => error,
+    backlog: () => store.writes.waitingFor('stop') + store.writes.waitingFor('audit'),
     unresumed: () => select('SELECT * FROM stop_runs WHERE resumed_at IS NULL ORDER BY requested_at'),
     latest: () => select('SELECT * FROM stop_runs ORDER BY requested_at DESC LIMIT 1')[0] ?? null,
     lastResumeAt() {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import Database from 'better-sqlite3';
@@ -8,21 +8,35 @@ import { type Sample, seriesKey } from '../../../shared/series.js';
 import type { Clock } from '../clock/index.js';
 import { describeDbError } from './errors.js';
 import { migrate } from './migrate.js';
-import { migrations } from './migrations/index.js';
+import type { Migration } from './migrations/types.js';
+import { createWritePath, type WriteOutcome, type WritePath, type WriteStatus } from './writes.js';
 
+export { createStoreCapability, STORE_JOBS } from './capability.js';
 export { describeDbError } from './errors.js';
 export { migrate, NewerDatabaseError } from './migrate.js';
-export { migrations } from './migrations/index.js';
+export { storeMigrations } from './migrations/index.js';
 export type { Migration } from './migrations/types.js';
+export {
+  createWritePath,
+  isTransientDbError,
+  type WriteOp,
+  type WriteOptions,
+  type WriteOutcome,
+  type WritePath,
+  type WriteStatus,
+} from './writes.js';
 
 export interface StoreOptions {
   /** Path of the SQLite file, or ':memory:'. */
   file: string;
   clock: Clock;
+  /** Every capability's migrations (the composition root gathers them); versions must run 1..N. */
+  migrations: readonly Migration[];
   /** Path of a better-sqlite3 binary built for another ABI (Electron). */
   nativeBinding?: string;
-  /** Samples kept in memory while the database refuses writes; the oldest go first beyond this. */
-  maxPendingSamples?: number;
+  /** Rows kept in memory while the database refuses writes; the oldest go first beyond this. */
+  maxWaitingRows?: number;
+  log?: (message: string) => void;
 }
 
 export interface AuditEntry {
@@ -31,52 +45,86 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-export interface StoreHealth {
-  file: string;
-  /** Last write error, with the fix, or null when writes succeed. */
-  error: string | null;
-  pendingSamples: number;
-  droppedSamples: number;
+export interface AuditCheck {
+  ok: boolean;
+  rows: number;
+  brokenAt?: number;
+  problem?: string;
 }
 
 export interface Store {
+  /** For reads. Every write goes through `writes`. */
   readonly db: BetterSqlite3.Database;
   readonly file: string;
-  /** Writes samples; on a locked/read-only/full database keeps them and retries on the next call. */
+  /** The one write path: queues while the database refuses writes, retried in order. */
+  readonly writes: WritePath;
+  /** Writes samples through the write path (non-finite values are skipped and counted). */
   writeSamples(samples: readonly Sample[]): void;
   seriesId(name: string, labels: Labels): number;
   /** Raw samples of one series in [from, to], oldest first. */
   readRaw(key: string, from: number, to: number): { ts: number; value: number }[];
   listSeries(namePrefix?: string): { key: string; name: string; labels: Labels }[];
-  appendAudit(entry: AuditEntry): void;
-  verifyAudit(): { ok: boolean; rows: number; brokenAt?: number };
+  /** Appends to the hash-chained audit trail through the write path (never throws). */
+  appendAudit(entry: AuditEntry): WriteOutcome;
+  /** Checks the whole chain and names the first broken row. */
+  verifyAudit(): AuditCheck;
   health(): StoreHealth;
-  /** Timestamp of the oldest sample kept in memory for a retry, if any. */
-  oldestPendingTs(): number | undefined;
   close(): void;
+}
+
+export interface StoreHealth extends WriteStatus {
+  /** Samples skipped because their value was not a finite number. */
+  skippedSamples: number;
 }
 
 export class StoreOpenError extends Error {}
 
-/** Opens (creating if needed) the database, sets WAL, applies migrations. Throws StoreOpenError. */
+/**
+ * Opens (creating if needed) the database, owner-only, sets WAL, applies migrations. Throws
+ * StoreOpenError naming the file and the fix.
+ */
 export function openStore(options: StoreOptions): Store {
-  const { file, clock } = options;
+  const { file } = options;
   let db: BetterSqlite3.Database;
   try {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
     db.pragma('busy_timeout = 250');
-    if (file !== ':memory:') db.pragma('journal_mode = WAL');
+    if (file !== ':memory:') {
+      db.pragma('journal_mode = WAL');
+      restrictToOwner(file);
+    }
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    migrate(db, migrations, file);
+    migrate(db, options.migrations, file);
   } catch (err) {
     throw new StoreOpenError(describeDbError(err, file), { cause: err });
   }
-  return createStore(db, file, clock, options.maxPendingSamples ?? 200_000);
+  return createStore(db, options);
 }
 
-function createStore(db: BetterSqlite3.Database, file: string, clock: Clock, maxPending: number): Store {
+/** The database holds the operator's history and audit: readable by its owner only (POSIX modes). */
+function restrictToOwner(file: string): void {
+  if (process.platform === 'win32') return;
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(f, 0o600);
+    } catch {
+      // -wal/-shm appear with the first write; SQLite creates them with the main file's mode.
+    }
+  }
+}
+
+function createStore(db: BetterSqlite3.Database, options: StoreOptions): Store {
+  const { file, clock } = options;
+  const log = options.log ?? (() => {});
+  const writes = createWritePath({
+    db,
+    file,
+    now: () => clock.now(),
+    log: (m) => log(`store: ${m}`),
+    maxWaitingRows: options.maxWaitingRows,
+  });
   const seriesIds = new Map<string, number>();
   const selectSeries = db.prepare<[string], { id: number }>('SELECT id FROM series WHERE key = ?');
   const insertSeries = db.prepare('INSERT INTO series (key, name, labels) VALUES (?, ?, ?)');
@@ -89,10 +137,7 @@ function createStore(db: BetterSqlite3.Database, file: string, clock: Clock, max
   const insertAudit = db.prepare(
     'INSERT INTO audit (ts, actor, action, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)',
   );
-
-  let pending: Sample[] = [];
-  let dropped = 0;
-  let lastError: string | null = null;
+  let skipped = 0;
 
   function seriesId(name: string, labels: Labels): number {
     const key = seriesKey(name, labels);
@@ -104,39 +149,33 @@ function createStore(db: BetterSqlite3.Database, file: string, clock: Clock, max
     return id;
   }
 
-  const writeBatch = db.transaction((batch: readonly Sample[]) => {
-    for (const s of batch) insertSample.run(seriesId(s.name, s.labels), s.ts, s.value);
-  });
-
   return {
     db,
     file,
+    writes,
     writeSamples(samples) {
       // NaN or Infinity would become NULL and fail the whole batch, every cycle: skip and count them.
-      const finite = samples.filter((s) => Number.isFinite(s.value) && Number.isFinite(s.ts));
-      dropped += samples.length - finite.length;
-      const batch = pending.length > 0 ? [...pending, ...finite] : finite;
-      if (batch.length === 0) return;
-      try {
-        writeBatch(batch);
-        pending = [];
-        lastError = null;
-      } catch (err) {
-        // A transaction that failed may have cached series ids that were rolled back.
-        seriesIds.clear();
-        lastError = describeDbError(err, file);
-        if (!isTransient(err)) {
-          // Retrying cannot help (a constraint, a damaged file): drop this batch, count it, go on.
-          dropped += batch.length;
-          pending = [];
-          return;
-        }
-        pending = [...batch];
-        if (pending.length > maxPending) {
-          dropped += pending.length - maxPending;
-          pending = pending.slice(pending.length - maxPending);
-        }
+      let batch = samples;
+      if (samples.some((s) => !Number.isFinite(s.value) || !Number.isFinite(s.ts))) {
+        batch = samples.filter((s) => Number.isFinite(s.value) && Number.isFinite(s.ts));
+        skipped += samples.length - batch.length;
       }
+      if (batch.length === 0) return;
+      let oldestTs = batch[0]?.ts ?? 0;
+      for (const s of batch) if (s.ts < oldestTs) oldestTs = s.ts;
+      writes.write(
+        'samples',
+        () => {
+          try {
+            for (const s of batch) insertSample.run(seriesId(s.name, s.labels), s.ts, s.value);
+          } catch (err) {
+            // The transaction rolls back: ids cached during it may not exist.
+            seriesIds.clear();
+            throw err;
+          }
+        },
+        { rows: batch.length, oldestTs },
+      );
     },
     seriesId,
     readRaw(key, from, to) {
@@ -153,11 +192,18 @@ function createStore(db: BetterSqlite3.Database, file: string, clock: Clock, max
     appendAudit(entry) {
       const ts = clock.now();
       const details = JSON.stringify(entry.details ?? {});
-      db.transaction(() => {
+      // The link to the previous row is made when the row is written, so a row that waited still chains.
+      return writes.write('audit', () => {
         const prev = lastAudit.get()?.hash ?? '';
-        const hash = auditHash(prev, ts, entry.actor, entry.action, details);
-        insertAudit.run(ts, entry.actor, entry.action, details, prev, hash);
-      })();
+        insertAudit.run(
+          ts,
+          entry.actor,
+          entry.action,
+          details,
+          prev,
+          auditHash(prev, ts, entry.actor, entry.action, details),
+        );
+      });
     },
     verifyAudit() {
       const rows = db
@@ -173,34 +219,40 @@ function createStore(db: BetterSqlite3.Database, file: string, clock: Clock, max
             hash: string;
           }
         >('SELECT * FROM audit ORDER BY id')
-        .all();
+        .iterate();
       let prev = '';
+      let count = 0;
       for (const r of rows) {
-        if (r.prev_hash !== prev || auditHash(prev, r.ts, r.actor, r.action, r.details) !== r.hash) {
-          return { ok: false, rows: rows.length, brokenAt: r.id };
+        count++;
+        if (r.prev_hash !== prev) {
+          return {
+            ok: false,
+            rows: count,
+            brokenAt: r.id,
+            problem: `row ${r.id} does not link to the row before it`,
+          };
+        }
+        if (auditHash(prev, r.ts, r.actor, r.action, r.details) !== r.hash) {
+          return {
+            ok: false,
+            rows: count,
+            brokenAt: r.id,
+            problem: `row ${r.id} was changed after it was written`,
+          };
         }
         prev = r.hash;
       }
-      return { ok: true, rows: rows.length };
-    },
-    oldestPendingTs() {
-      let oldest: number | undefined;
-      for (const s of pending) if (oldest === undefined || s.ts < oldest) oldest = s.ts;
-      return oldest;
+      return { ok: true, rows: count };
     },
     health() {
-      return { file, error: lastError, pendingSamples: pending.length, droppedSamples: dropped };
+      return { ...writes.status(), skippedSamples: skipped };
     },
     close() {
-      if (db.open) db.close();
+      if (!db.open) return;
+      writes.flush();
+      db.close();
     },
   };
-}
-
-/** Errors that go away by themselves or by the operator's fix: locked, read-only, full, I/O. */
-function isTransient(err: unknown): boolean {
-  const code = (err as { code?: string } | null)?.code ?? '';
-  return /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|PROTOCOL)/.test(code);
 }
 
 function auditHash(prev: string, ts: number, actor: string, action: string, details: string): string {

@@ -1,4 +1,4 @@
-import type { Migration } from './types.js';
+import type { Migration } from '../../store/index.js';
 
 /**
  * Alerts: one row per alert instance (rule × series, from pending to resolved), every change of it in

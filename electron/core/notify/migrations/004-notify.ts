@@ -1,4 +1,4 @@
-import type { Migration } from './types.js';
+import type { Migration } from '../../store/index.js';
 
 /**
  * Notification deliveries: one row per message × channel, with its status and attempts. Title, body

@@ -1,4 +1,4 @@
-import type { Migration } from './types.js';
+import type { Migration } from '../../store/index.js';
 
 /**
  * Emergency stop runs: who or which rule asked, why, the timings of each phase, the result counts,

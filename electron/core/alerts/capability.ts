@@ -1,0 +1,79 @@
+import type { RuleLoadError } from '../../../shared/config/alerts.js';
+import type { ConfigIssue } from '../../../shared/config/schema.js';
+import type { Capability, CoreContext } from '../capability/index.js';
+import type { JobSpec } from '../jobs/index.js';
+import type { AlertNotifier } from './engine.js';
+import { type Alerts, createAlerts } from './index.js';
+
+export interface AlertsCapability extends Capability {
+  readonly alerts: Alerts;
+}
+
+/** Rule, window and silence problems in the config, as app.status shows them. */
+export function ruleIssues(errors: readonly RuleLoadError[]): ConfigIssue[] {
+  return errors.map((e) => ({
+    file: e.file,
+    line: e.line,
+    col: e.col,
+    path: e.ruleIndex >= 0 ? `alerts.rules[${e.ruleIndex}]${e.ruleId ? ` (${e.ruleId})` : ''}` : 'alerts',
+    message: e.reason,
+  }));
+}
+
+/**
+ * The alert engine as a capability: rules evaluate every batch of samples any producer announces,
+ * escalation and repeats run on a tick, actions (`emergency-stop`) are run by name from the registry,
+ * and the rule cooldown starts at every resume.
+ */
+export function createAlertsCapability(
+  ctx: CoreContext,
+  deps: { notifier: AlertNotifier; lastResumeAt: number | null },
+): AlertsCapability {
+  let issues: ConfigIssue[] = [];
+  const alerts = createAlerts({
+    db: ctx.store.db,
+    clock: ctx.clock,
+    notifier: deps.notifier,
+    onEvent: (e) => {
+      ctx.emit(e);
+      if (e.type === 'alert.health') ctx.hooks.emit('status.changed', {});
+    },
+    readSeries: (key, from, to) => ctx.store.readRaw(key, from, to),
+    configFile: ctx.config.file,
+    audit: (entry) => ctx.store.appendAudit(entry),
+    // Actions are run by name; the capability that offers one registered it before the rules run.
+    actions: Object.fromEntries(
+      ctx.actions
+        .names()
+        .map((name) => [name, (a: Parameters<typeof ctx.actions.run>[1]) => ctx.actions.run(name, a)]),
+    ),
+    log: (m) => ctx.log.warn(`alerts: ${m}`),
+  });
+
+  function apply(): ConfigIssue[] {
+    const errors = alerts.setConfig(ctx.config.current().alerts, ctx.config.locate());
+    for (const e of errors) {
+      ctx.log.warn(`alerts: ${e.file}:${e.line}:${e.col}: rule ${e.ruleId ?? e.ruleIndex}: ${e.reason}`);
+    }
+    issues = ruleIssues(errors);
+    return issues;
+  }
+
+  // A resume done by the CLI while the app was closed still starts the rule cooldown.
+  if (deps.lastResumeAt !== null) alerts.noteResume(deps.lastResumeAt);
+  apply();
+  ctx.hooks.on('samples', ({ samples }) => alerts.evaluate(samples));
+  ctx.hooks.on('stop.resumed', ({ at }) => alerts.noteResume(at));
+
+  const jobs: JobSpec[] = [{ name: 'alerts.tick', schedule: { every: 5_000 }, run: () => alerts.tick() }];
+
+  return {
+    name: 'alerts',
+    alerts,
+    handlers: alerts.api,
+    jobs,
+    onConfig: () => apply(),
+    configIssues: () => issues,
+    health: () => alerts.health(),
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * The capability contract. A capability is one folder under electron/core/ that describes itself:
+ * the API methods it implements, the periodic jobs it needs, the config section it owns, its
+ * migrations, what it adds to the app's health and status, and how it closes. The composition root
+ * (electron/core/index.ts) only creates capabilities in order and combines what they describe.
+ *
+ * Capabilities reach one another in two ways only: a port passed explicitly when the later one is
+ * created (the notifier into alerts and stop), or, for calls that go back up the order, a named
+ * action (`emergency-stop`, run by alert rules) or a hook (`stop.resumed`, heard by the alerts).
+ */
+import type { ApiEvent, MethodName } from '../../../shared/api/index.js';
+import type { HealthState } from '../../../shared/api/system.js';
+import type { Config, ConfigIssue } from '../../../shared/config/schema.js';
+import type { Handlers } from '../api/index.js';
+import type { Clock } from '../clock/index.js';
+import type { JobSpec } from '../jobs/index.js';
+import type { Store } from '../store/index.js';
+
+export { type ActionContext, type ActionRegistry, createActionRegistry } from './actions.js';
+export { createHooks, type HookMap, type Hooks } from './hooks.js';
+
+import type { ActionRegistry } from './actions.js';
+import type { Hooks } from './hooks.js';
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** The live config as capabilities read it: always the last good config. */
+export interface ConfigSource {
+  readonly file: string;
+  current(): Config;
+  /** Line and column of a path in the config file (for messages that name the place). */
+  locate(): (path: readonly (string | number)[]) => { line: number; col: number } | undefined;
+}
+
+/** What every capability is created with: the shared infrastructure, nothing of another capability. */
+export interface CoreContext {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly config: ConfigSource;
+  readonly store: Store;
+  /** Push to every open UI (IPC and SSE). */
+  emit(event: ApiEvent): void;
+  readonly hooks: Hooks;
+  readonly actions: ActionRegistry;
+  readonly dataDir: string;
+  readonly resourcesDir: string;
+  readonly mode: 'desktop' | 'headless';
+  readonly version: string;
+}
+
+/** The handlers of the methods whose domain (`domain.verb`) is one of D. */
+export type HandlersOf<D extends string> = Pick<Handlers, Extract<MethodName, `${D}.${string}`>>;
+
+export interface Capability {
+  readonly name: string;
+  /** The methods it implements; every method of the contract is implemented by exactly one capability. */
+  readonly handlers: Partial<Handlers>;
+  readonly jobs?: readonly JobSpec[];
+  /**
+   * A config edit that loaded: apply the section(s) it owns. Returns the problems found inside them that
+   * the schema cannot see (a rule on an unknown metric, a bad time zone): they go to app.status.
+   */
+  onConfig?(config: Config): readonly ConfigIssue[] | undefined;
+  /** Problems found when it applied the config at creation (same as onConfig's result). */
+  configIssues?(): readonly ConfigIssue[];
+  /** Its part of the app's health: the worst of all wins, and `stopped` above all. */
+  health?(): HealthState;
+  /** Called once every capability exists, before the first job runs. */
+  start?(): void;
+  close?(): void | Promise<void>;
+}

@@ -1,0 +1,134 @@
+/**
+ * The metric catalog: every metric Nexus Ops produces, with its unit, labels, kind and a ja/en
+ * description. The monitor, alert-rule validation, the renderer's formatters and the Prometheus export
+ * read it; a capability that produces metrics adds its entries here (bot telemetry `bot.*`,
+ * maintenance `job.*`). Operator-defined metrics (extraction rules) live under `custom.*`: any such
+ * name is accepted, as a unit-less gauge.
+ */
+
+/** gauge: a level now; counter: a total that only grows (resets at restart); rate: per second over the sample window. */
+export type MetricKind = 'gauge' | 'counter' | 'rate';
+
+export type MetricUnit =
+  | 'percent'
+  | 'bytes'
+  | 'bytes_per_second'
+  | 'ops_per_second'
+  | 'count'
+  | 'megabytes_per_hour'
+  | 'milliseconds'
+  | 'seconds'
+  | 'usd'
+  | 'ratio';
+
+export interface MetricDef {
+  name: string;
+  unit: MetricUnit;
+  kind: MetricKind;
+  /** Label names; every sample of the metric carries exactly these (bounded values: no PIDs, no free text). */
+  labels: readonly string[];
+  help: { ja: string; en: string };
+}
+
+const m = <const N extends string>(
+  name: N,
+  unit: MetricUnit,
+  kind: MetricKind,
+  labels: readonly string[],
+  ja: string,
+  en: string,
+) => ({ name, unit, kind, labels, help: { ja, en } }) satisfies MetricDef;
+
+export const metricCatalog = [
+  // System (monitor)
+  m('cpu.total', 'percent', 'gauge', [], 'CPU 使用率 (全コア平均)', 'CPU usage, all cores'),
+  m('cpu.core', 'percent', 'gauge', ['core'], 'CPU 使用率 (コア別)', 'CPU usage per core'),
+  m('mem.used_pct', 'percent', 'gauge', [], 'メモリ使用率', 'Memory in use'),
+  m('mem.used_bytes', 'bytes', 'gauge', [], 'メモリ使用量', 'Memory in use, bytes'),
+  m('mem.available_bytes', 'bytes', 'gauge', [], '利用可能なメモリ', 'Memory available'),
+  m('swap.used_pct', 'percent', 'gauge', [], 'スワップ (ページファイル) 使用率', 'Swap (page file) in use'),
+  m('disk.free_pct', 'percent', 'gauge', ['mount'], 'ディスク空き容量の割合', 'Disk space free'),
+  m('disk.free_bytes', 'bytes', 'gauge', ['mount'], 'ディスク空き容量', 'Disk space free, bytes'),
+  m('disk.used_bytes', 'bytes', 'gauge', ['mount'], 'ディスク使用量', 'Disk space used'),
+  m('disk.read_bps', 'bytes_per_second', 'rate', ['device'], 'ディスク読み込み速度', 'Disk reads'),
+  m('disk.write_bps', 'bytes_per_second', 'rate', ['device'], 'ディスク書き込み速度', 'Disk writes'),
+  m('disk.read_iops', 'ops_per_second', 'rate', ['device'], 'ディスク読み込み回数', 'Disk read operations'),
+  m('disk.write_iops', 'ops_per_second', 'rate', ['device'], 'ディスク書き込み回数', 'Disk write operations'),
+  m('net.rx_bps', 'bytes_per_second', 'rate', ['iface'], 'ネットワーク受信速度', 'Network received'),
+  m('net.tx_bps', 'bytes_per_second', 'rate', ['iface'], 'ネットワーク送信速度', 'Network sent'),
+  // Process families (monitor)
+  m('proc.count', 'count', 'gauge', ['family'], 'プロセス数 (実行単位)', 'Processes (runs)'),
+  m('proc.cpu_pct', 'percent', 'gauge', ['family'], 'プロセスの CPU 使用率', 'Process CPU usage'),
+  m(
+    'proc.rss',
+    'bytes',
+    'gauge',
+    ['family'],
+    'プロセスのメモリ (ワーキングセット)',
+    'Process memory (working set)',
+  ),
+  m('proc.zombies', 'count', 'gauge', ['family'], 'ゾンビプロセス数', 'Zombie processes'),
+  m('proc.hung', 'count', 'gauge', ['family'], '応答なしのプロセス数', 'Hung processes'),
+  m('proc.leak_mb_per_h', 'megabytes_per_hour', 'gauge', ['family'], 'メモリ増加傾向', 'Memory growth trend'),
+  // The app itself
+  m('app.sampler_lag_ms', 'milliseconds', 'gauge', [], 'サンプラーの遅延', 'Sampler delay'),
+  m('app.write_queue', 'count', 'gauge', [], 'DB 書き込み待ちの件数', 'Database writes waiting'),
+] as const;
+
+export type MetricName = (typeof metricCatalog)[number]['name'];
+
+const byName = new Map<string, MetricDef>(metricCatalog.map((d) => [d.name, d]));
+
+/** Names under this prefix are the operator's own (extraction rules); they are registered at run time. */
+export const CUSTOM_PREFIX = 'custom.';
+
+export function findMetric(name: string): MetricDef | undefined {
+  return byName.get(name);
+}
+
+export function isCatalogMetric(name: string): name is MetricName {
+  return byName.has(name);
+}
+
+export function allMetrics(): readonly MetricDef[] {
+  return metricCatalog;
+}
+
+/**
+ * Why a metric name cannot be used in a rule, or undefined when it can. Unknown names get the closest
+ * known name ("did you mean"); `custom.*` is always allowed (an extraction rule may produce it later).
+ */
+export function checkMetricName(name: string): string | undefined {
+  if (byName.has(name) || name.startsWith(CUSTOM_PREFIX)) return undefined;
+  const near = closestMetric(name);
+  return near
+    ? `unknown metric "${name}": did you mean "${near}"?`
+    : `unknown metric "${name}": see the metric list (or use a ${CUSTOM_PREFIX}* name from an extraction rule)`;
+}
+
+/** The known name closest to `name` by edit distance, when it is close enough to be a typo. */
+export function closestMetric(name: string): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of byName.keys()) {
+    const d = editDistance(name, candidate);
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = candidate;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
+    }
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}
