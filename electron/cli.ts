@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { systemClock } from './core/clock/index.js';
 import { createCore, schemaMigrations } from './core/index.js';
 import { loadOrCreateToken, startServer } from './core/server/index.js';
-import { runStopCli, STOP_CLI_HELP } from './core/stop/cli.js';
+import { runStopCli, STOP_CLI_HELP } from './core/stop/index.js';
 import { openStore } from './core/store/index.js';
 import { defaultDataDir, packageVersion, rendererDir, resourcesDir } from './paths.js';
 

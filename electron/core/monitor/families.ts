@@ -1,5 +1,5 @@
 import type { FamilyDef, FamilyMatch } from '../../../shared/config/monitor.js';
-import type { ProcessInfo } from '../platform/types.js';
+import type { ProcessInfo } from '../platform/index.js';
 
 export interface ClassifyContext {
   /** `bots.folders` from the config: Chrome profiles under these are bot Chrome. */

@@ -1,7 +1,7 @@
 import type { FamilySummary, ProcessInstance } from '../../../shared/api/monitor.js';
 import type { FamilyDef } from '../../../shared/config/monitor.js';
 import type { Sample } from '../../../shared/series.js';
-import type { Platform, ProcessInfo } from '../platform/types.js';
+import type { Platform, ProcessInfo } from '../platform/index.js';
 import { maskSecrets } from '../secrets/index.js';
 import { classifyProcesses, findOrphans } from './families.js';
 import type { LeakTrend } from './leak.js';

@@ -1,7 +1,7 @@
 import type { SystemMetrics } from '../../../shared/api/monitor.js';
 import type { SystemSnapshot } from '../../../shared/api/system.js';
 import type { Sample } from '../../../shared/series.js';
-import type { CpuTimes, DiskSpace, IoCounters, Platform } from '../platform/types.js';
+import type { CpuTimes, DiskSpace, IoCounters, Platform } from '../platform/index.js';
 
 function busyPct(prev: CpuTimes, next: CpuTimes): number {
   const total = next.totalMs - prev.totalMs;

@@ -31,7 +31,7 @@ import type {
 } from '../../../shared/api/stop.js';
 import { DEFAULT_STOP_FAMILIES, type StopConfig } from '../../../shared/config/stop.js';
 import type { Clock } from '../clock/index.js';
-import type { Platform } from '../platform/types.js';
+import type { Platform } from '../platform/index.js';
 import { type Classify, killTargets } from './kill.js';
 import {
   type KillSwitchContent,
@@ -43,6 +43,7 @@ import {
 import { createStopRepo, type StopStorePort } from './repo.js';
 
 export { createStopCapability, type StopCapability, type StopCapabilityDeps } from './capability.js';
+export { runStopCli, STOP_CLI_HELP, type StopCliCommand, type StopCliOptions } from './cli.js';
 export type { Classify } from './kill.js';
 export { stopMigration } from './migrations/005-stop.js';
 export type { StopStorePort } from './repo.js';

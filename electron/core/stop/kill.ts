@@ -7,7 +7,7 @@
  * bot a task launched after the verify ended is stopped too.
  */
 import type { StopCounts, StopPhase, StopSurvivor } from '../../../shared/api/stop.js';
-import type { ProcessInfo, ProcessKiller, ProcessSource, SignalOutcome } from '../platform/types.js';
+import type { ProcessInfo, ProcessKiller, ProcessSource, SignalOutcome } from '../platform/index.js';
 import { inKillOrder, protectedPids, type StopTarget, selectTargets } from './targets.js';
 
 export type Classify = (processes: readonly ProcessInfo[]) => ReadonlyMap<string, readonly ProcessInfo[]>;

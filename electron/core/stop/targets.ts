@@ -4,7 +4,7 @@
  * A child whose parent already died is still found when its family matches it on its own (a bot Chrome
  * by its profile path). Nexus Ops itself, its ancestors, and PID 0/1 are never targets. Pure.
  */
-import type { ProcessInfo } from '../platform/types.js';
+import type { ProcessInfo } from '../platform/index.js';
 
 export interface StopTarget {
   pid: number;

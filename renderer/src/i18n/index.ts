@@ -1,13 +1,19 @@
 import i18next from 'i18next';
 import { initReactI18next } from 'react-i18next';
-import enAlerts from './en/alerts.json';
-import enCommon from './en/common.json';
-import enMonitor from './en/monitor.json';
-import enStop from './en/stop.json';
-import jaAlerts from './ja/alerts.json';
-import jaCommon from './ja/common.json';
-import jaMonitor from './ja/monitor.json';
-import jaStop from './ja/stop.json';
+
+/**
+ * Every `<lang>/<namespace>.json` file is a namespace: a capability's page adds its own file (ja and en)
+ * and nothing here changes.
+ */
+const files = import.meta.glob<{ default: Record<string, unknown> }>('./*/*.json', { eager: true });
+const resources: Record<string, Record<string, Record<string, unknown>>> = {};
+for (const [path, module] of Object.entries(files)) {
+  const [, lng, ns] = /^\.\/([^/]+)\/([^/]+)\.json$/.exec(path) ?? [];
+  if (!lng || !ns) continue;
+  resources[lng] ??= {};
+  resources[lng][ns] = module.default;
+}
+const namespaces = Object.keys(resources.ja ?? {});
 
 export const LANGUAGES = ['ja', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -22,11 +28,8 @@ export function initI18n(): typeof i18next {
     lng,
     fallbackLng: 'ja',
     defaultNS: 'common',
-    ns: ['common', 'alerts', 'monitor', 'stop'],
-    resources: {
-      ja: { common: jaCommon, alerts: jaAlerts, monitor: jaMonitor, stop: jaStop },
-      en: { common: enCommon, alerts: enAlerts, monitor: enMonitor, stop: enStop },
-    },
+    ns: namespaces,
+    resources,
     interpolation: { escapeValue: false },
   });
   document.documentElement.lang = lng;
