@@ -10,8 +10,3 @@ export const serverConfigSchema = z.strictObject({
 export const uiConfigSchema = z.strictObject({
   locale: z.enum(['ja', 'en']).default('ja'),
 });
-
-export const botsConfigSchema = z.strictObject({
-  /** Root folders of the bots (e.g. C:\bots\TwitterBot_Nexus_02). Used to recognise bot Chrome profiles. */
-  folders: z.array(z.string().min(1)).default([]),
-});

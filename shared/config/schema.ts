@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { alertsConfigSchema } from './alerts.js';
-import { botsConfigSchema, serverConfigSchema, uiConfigSchema } from './core.js';
+import { botsConfigSchema } from './bots.js';
+import { serverConfigSchema, uiConfigSchema } from './core.js';
 import { monitorConfigSchema } from './monitor.js';
 import { notifyConfigSchema } from './notify.js';
 import { stopConfigSchema } from './stop.js';
@@ -15,7 +16,7 @@ export const configSchema = z.strictObject({
   server: serverConfigSchema.prefault({}),
   monitor: monitorConfigSchema.prefault({}),
   ui: uiConfigSchema.prefault({}),
-  bots: botsConfigSchema.prefault({}),
+  bots: botsConfigSchema,
   alerts: alertsConfigSchema.prefault({}),
   notify: notifyConfigSchema.prefault({}),
   stop: stopConfigSchema.prefault({}),

@@ -131,7 +131,7 @@ async function measurePath(path: 'force' | 'graceful', options: Required<StopBen
     clock: systemClock,
     config: () => ({
       stop: stopConfigSchema.parse({ graceSeconds: path === 'force' ? 0 : options.graceSeconds }),
-      bots: { folders: [botFolder] },
+      bots: [{ root: botFolder }],
     }),
     // Runners by their last argument; their children (`child-<marker>`) are found as descendants.
     classify: (processes: readonly ProcessInfo[]) =>

@@ -64,7 +64,7 @@ describe('core under faults', () => {
       'ui:\n  locale: fr\nbots:\n  folders: [/srv/bots/nexus]\nmonitor:\n  liveIntervalSeconds: 1\n',
     );
     const core = start(dir);
-    expect(core.config.current().bots.folders).toEqual(['/srv/bots/nexus']);
+    expect(core.config.current().bots.map((b) => b.root)).toEqual(['/srv/bots/nexus']);
     expect(core.config.current().monitor.liveIntervalSeconds).toBe(1);
     expect(core.status().configIssues[0]).toMatchObject({ line: 2, path: 'ui.locale' });
     await until(() => monitorOf(core).latest() !== undefined);

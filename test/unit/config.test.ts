@@ -111,7 +111,7 @@ describe('live config', () => {
     );
     const live = openLiveConfig({ file, fallback: configSchema.parse({}), watch: false });
     expect(live.issues().map((i) => i.path)).toEqual(expect.arrayContaining(['ui.locale', 'monitr']));
-    expect(live.current().bots.folders).toEqual(['/srv/bots/nexus']);
+    expect(live.current().bots.map((b) => b.root)).toEqual(['/srv/bots/nexus']);
     expect(live.current().stop.graceSeconds).toBe(2);
     expect(live.current().ui.locale).toBe('ja');
     live.close();

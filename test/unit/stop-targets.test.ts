@@ -103,15 +103,11 @@ describe('stop config', () => {
 
   it('takes the stop families from the monitor config, in order, or the defaults', () => {
     const stop = stopConfigSchema.parse({});
-    expect(stopFamiliesOf({ stop, bots: { folders: [] } })).toEqual([
-      'bot-runner',
-      'bot-driver',
-      'bot-chrome',
-    ]);
+    expect(stopFamiliesOf({ stop, bots: [] })).toEqual(['bot-runner', 'bot-driver', 'bot-chrome']);
     expect(
       stopFamiliesOf({
         stop,
-        bots: { folders: [] },
+        bots: [],
         monitor: {
           families: [
             { name: 'chrome', stopOnEmergency: false },

@@ -1,3 +1,4 @@
+import { botFolders } from '../../../shared/config/bots.js';
 import { seriesKey } from '../../../shared/series.js';
 import type { Capability, CoreContext, HandlersOf } from '../capability/index.js';
 import type { JobSpec, JobStatus } from '../jobs/index.js';
@@ -23,13 +24,13 @@ export function createMonitorCapability(
   deps: { platform: Platform; jobStatus(name: string): JobStatus | undefined },
 ): MonitorCapability {
   const monitorConfig = () => ctx.config.current().monitor;
-  const botFolders = () => ctx.config.current().bots.folders;
+  const folders = () => botFolders(ctx.config.current().bots);
   const monitor = createMonitor({
     clock: ctx.clock,
     platform: deps.platform,
     db: ctx.store.db,
     config: monitorConfig,
-    botFolders,
+    botFolders: folders,
     cadence: () => {
       const job = deps.jobStatus(SAMPLE_JOB);
       return {
@@ -76,7 +77,7 @@ export function createMonitorCapability(
     handlers,
     jobs,
     classify: (processes) =>
-      classifyProcesses(processes, monitorConfig().families, { botFolders: botFolders() }),
+      classifyProcesses(processes, monitorConfig().families, { botFolders: folders() }),
     close: () => monitor.close(),
   };
 }

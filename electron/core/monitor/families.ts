@@ -2,7 +2,7 @@ import type { FamilyDef, FamilyMatch } from '../../../shared/config/monitor.js';
 import type { ProcessInfo } from '../platform/index.js';
 
 export interface ClassifyContext {
-  /** `bots.folders` from the config: Chrome profiles under these are bot Chrome. */
+  /** The bots' root folders: Chrome profiles under these are bot Chrome. */
   botFolders: readonly string[];
 }
 

@@ -56,7 +56,7 @@ export interface MonitorOptions {
   onError?(err: unknown): void;
   /** The `monitor:` config section (cadences, families, leak rule); default the schema defaults. */
   config?: () => MonitorConfig;
-  /** `bots.folders`. */
+  /** The bots' root folders. */
   botFolders?: () => string[];
   /** Default: createPlatform() on first use, closed by close(). */
   platform?: Platform;

@@ -12,12 +12,8 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { StopApiEvent, StopRun, StopStatus } from '../../../shared/api/stop.js';
-import {
-  botsConfigSchema,
-  DEFAULT_PORT,
-  serverConfigSchema,
-  uiConfigSchema,
-} from '../../../shared/config/core.js';
+import { botFolders, botsConfigSchema } from '../../../shared/config/bots.js';
+import { DEFAULT_PORT, serverConfigSchema, uiConfigSchema } from '../../../shared/config/core.js';
 import { type FamilyDef, monitorConfigSchema } from '../../../shared/config/monitor.js';
 import { stopConfigSchema } from '../../../shared/config/stop.js';
 import { systemClock } from '../clock/index.js';
@@ -251,7 +247,7 @@ function openLocalStop(
     clock: systemClock,
     config: () => config.view,
     classify: (processes) =>
-      classifyProcesses(processes, config.families, { botFolders: config.view.bots.folders }),
+      classifyProcesses(processes, config.families, { botFolders: botFolders(config.view.bots) }),
     onEvent,
     log: (message) => io.err(`nexus-ops: ${message}\n`),
   });

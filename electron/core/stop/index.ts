@@ -29,6 +29,7 @@ import type {
   StopStatus,
   stopMethods,
 } from '../../../shared/api/stop.js';
+import { botFolders } from '../../../shared/config/bots.js';
 import { DEFAULT_STOP_FAMILIES, type StopConfig } from '../../../shared/config/stop.js';
 import type { Clock } from '../clock/index.js';
 import type { Platform } from '../platform/index.js';
@@ -69,7 +70,8 @@ export const noBotSchedules: BotSchedulePauser = {
  */
 export interface StopConfigView {
   stop: StopConfig;
-  bots: { folders: readonly string[] };
+  /** The bots (their root folders get the kill-switch). */
+  bots: readonly { root: string }[];
   monitor?: { families?: readonly { name: string; stopOnEmergency?: boolean }[] };
   notify?: { channels: readonly { id: string; enabled?: boolean }[] };
   ui?: { locale: 'ja' | 'en' };
@@ -217,7 +219,7 @@ export function createStop(deps: StopDeps): Stop {
   function killSwitchPresent(): string[] {
     const c = cfg();
     try {
-      return presentKillSwitches(c.bots.folders, c.stop.killSwitchFile);
+      return presentKillSwitches(botFolders(c.bots), c.stop.killSwitchFile);
     } catch {
       return [];
     }
@@ -337,7 +339,7 @@ export function createStop(deps: StopDeps): Stop {
       at: run.requestedAt,
       by: 'Nexus Ops',
     };
-    run.killSwitch = writeKillSwitch(c.bots.folders, c.stop.killSwitchFile, content);
+    run.killSwitch = writeKillSwitch(botFolders(c.bots), c.stop.killSwitchFile, content);
     for (const f of run.killSwitch.failed) run.errors.push(`kill-switch ${f.path}: ${f.error}`);
     step('kill-switch', zero, 0, `${run.killSwitch.written.length} file(s)`);
 
@@ -393,7 +395,7 @@ export function createStop(deps: StopDeps): Stop {
       // Resume must find what to re-enable even when the database lost this run.
       content.disabledTasks = run.disabledTasks;
       content.pausedSchedules = run.pausedSchedules;
-      const again = writeKillSwitch(c.bots.folders, c.stop.killSwitchFile, content);
+      const again = writeKillSwitch(botFolders(c.bots), c.stop.killSwitchFile, content);
       for (const f of again.failed) run.errors.push(`kill-switch ${f.path}: ${f.error}`);
     }
 
@@ -552,7 +554,7 @@ export function createStop(deps: StopDeps): Stop {
     const at = deps.clock.now();
     // The runs this resume ends; none can start meanwhile (triggers wait), but only these are marked.
     const runs = [...unresumed];
-    const fromFiles = readKillSwitches(c.bots.folders, c.stop.killSwitchFile);
+    const fromFiles = readKillSwitches(botFolders(c.bots), c.stop.killSwitchFile);
     const tasks = new Set<string>([
       ...runs.flatMap((r) => r.disabledTasks),
       ...fromFiles.flatMap((f) => f.disabledTasks ?? []),
@@ -563,7 +565,7 @@ export function createStop(deps: StopDeps): Stop {
     ]);
     const errors: string[] = [];
 
-    const removal = removeKillSwitches(c.bots.folders, c.stop.killSwitchFile);
+    const removal = removeKillSwitches(botFolders(c.bots), c.stop.killSwitchFile);
     for (const f of removal.failed) errors.push(`kill-switch ${f.path}: ${f.error}`);
     const enabledTasks: string[] = [];
     for (const task of tasks) {
