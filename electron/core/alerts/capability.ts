@@ -36,6 +36,7 @@ export function createAlertsCapability(
     notifier: deps.notifier,
     onEvent: (e) => {
       ctx.emit(e);
+      if (e.type === 'alert.changed') ctx.hooks.emit('alerts.changed', { alert: e.alert });
       if (e.type === 'alert.health') ctx.hooks.emit('status.changed', {});
     },
     readSeries: (key, from, to) => ctx.store.readRaw(key, from, to),

@@ -8,6 +8,8 @@ export interface ActionContext {
   ruleId: string;
   alertId: string;
   reason: string;
+  /** What the action acts on, when it acts on one thing (e.g. the bot id for `restart-bot`). */
+  target?: string;
   /** Values and records that led to it, shown in the action's result and history. */
   evidence?: readonly string[];
 }

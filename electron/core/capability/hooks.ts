@@ -1,3 +1,4 @@
+import type { Alert } from '../../../shared/api/alerts.js';
 import type { LiveSample } from '../../../shared/series.js';
 
 /**
@@ -7,6 +8,8 @@ import type { LiveSample } from '../../../shared/series.js';
 export interface HookMap {
   /** Samples a producer computed this cycle (the monitor, later bot telemetry): alert rules evaluate them. */
   samples: { ts: number; samples: readonly LiveSample[] };
+  /** An alert changed state (pending, firing, acknowledged, resolved) or was suppressed / unsuppressed. */
+  'alerts.changed': { alert: Alert };
   /** The emergency stop's state changed (stopped, or resumed). */
   'stop.changed': { stopped: boolean };
   /** A deliberate resume finished: rule actions wait their cooldown from here. */
