@@ -70,12 +70,43 @@ export const metricCatalog = [
   m('proc.zombies', 'count', 'gauge', ['family'], 'ゾンビプロセス数', 'Zombie processes'),
   m('proc.hung', 'count', 'gauge', ['family'], '応答なしのプロセス数', 'Hung processes'),
   m('proc.leak_mb_per_h', 'megabytes_per_hour', 'gauge', ['family'], 'メモリ増加傾向', 'Memory growth trend'),
+  // Bot telemetry (from what the bots write; the shipped automatic-stop rules use these)
+  m(
+    'bot.qps_violations',
+    'count',
+    'gauge',
+    ['bot'],
+    'API 制限 (QPS) 違反の件数',
+    'API rate-limit (QPS) violations',
+  ),
+  m('bot.cost_usd_day', 'usd', 'gauge', ['bot'], '本日の API コスト', 'API cost today'),
+  m('bot.consecutive_failures', 'count', 'gauge', ['bot'], '連続失敗回数', 'Consecutive failures'),
+  m('bot.api_outage', 'count', 'gauge', ['bot'], 'API 障害中 (1) か否か (0)', 'API outage (1) or not (0)'),
+  m('bot.api_error_rate_pct', 'percent', 'gauge', ['bot'], 'API エラー率', 'API error rate'),
+  m('bot.response_time_ms', 'milliseconds', 'gauge', ['bot'], 'API 応答時間', 'API response time'),
   // The app itself
   m('app.sampler_lag_ms', 'milliseconds', 'gauge', [], 'サンプラーの遅延', 'Sampler delay'),
   m('app.write_queue', 'count', 'gauge', [], 'DB 書き込み待ちの件数', 'Database writes waiting'),
 ] as const;
 
 export type MetricName = (typeof metricCatalog)[number]['name'];
+
+/** A sample whose name the compiler checks against the catalog (producers build these). */
+export interface MetricSample {
+  name: MetricName;
+  labels: Record<string, string>;
+  ts: number;
+  value: number;
+}
+
+export function metricSample(
+  name: MetricName,
+  labels: Record<string, string>,
+  ts: number,
+  value: number,
+): MetricSample {
+  return { name, labels, ts, value };
+}
 
 const byName = new Map<string, MetricDef>(metricCatalog.map((d) => [d.name, d]));
 

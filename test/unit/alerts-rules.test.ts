@@ -138,10 +138,34 @@ alerts:
     expect(errors[0]!.reason).toMatch(/^for: bad duration "15x"/);
     expect(errors[0]!.col).toBe(12);
     expect(errors[1]!.reason).toMatch(/bad operator "=>"/);
-    expect(errors[2]!.reason).toMatch(/unknown metric "cpu.totl"/);
+    expect(errors[2]!.reason).toMatch(/unknown metric "cpu.totl": did you mean "cpu.total"\?/);
     expect(errors[3]!.reason).toMatch(/^severity:/);
     expect(errors[4]!.reason).toMatch(/duplicate rule id/);
     expect(errors[5]!.reason).toMatch(/clear: 95 is above the threshold 90/);
+  });
+
+  it('accepts every metric the monitor emits (from the catalog) and rejects names nothing produces', () => {
+    const emitted = [
+      'disk.read_bps',
+      'disk.write_bps',
+      'disk.read_iops',
+      'disk.write_iops',
+      'disk.used_bytes',
+      'mem.used_bytes',
+      'mem.available_bytes',
+      'net.rx_bps',
+    ];
+    const { rules, errors } = compileRules(
+      [
+        ...emitted.map((m, i) => ({ id: `r${i}`, expr: `${m} > 1`, for: '1m', severity: 'warning' })),
+        { id: 'custom', expr: 'custom.orders_per_min < 1', for: '1m', severity: 'info' },
+        { id: 'unknown-ns', expr: 'bots.cost > 1', for: '1m', severity: 'info' },
+      ],
+      { file: 'x.yaml' },
+    );
+    expect(rules.map((r) => r.id)).toEqual([...emitted.map((_, i) => `r${i}`), 'custom']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.reason).toMatch(/unknown metric "bots.cost"/);
   });
 
   it('the whole-config schema accepts any rules list, so one bad rule never rejects the file', () => {

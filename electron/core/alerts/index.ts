@@ -22,7 +22,7 @@ export {
 } from './engine.js';
 export { parseDuration, parseExpr } from './expr.js';
 export { alertsMigration } from './migrations/003-alerts.js';
-export { compileRules, defaultMetricCheck, type Locate, monitorMetrics } from './rules.js';
+export { compileRules, defaultMetricCheck, type Locate } from './rules.js';
 
 /** The alert engine as core sees it. */
 export interface Alerts {

@@ -5,6 +5,7 @@ import {
   alertRuleSchema,
   type RuleLoadError,
 } from '../../../shared/config/alerts.js';
+import { checkMetricName } from '../../../shared/metrics/catalog.js';
 import {
   type CompareOp,
   ExprError,
@@ -32,38 +33,10 @@ export interface CompiledRule {
   notes: string | undefined;
 }
 
-/** Metric names the monitor publishes (issue 3). Names in these namespaces must be one of them. */
-export const monitorMetrics: readonly string[] = [
-  'cpu.total',
-  'cpu.core',
-  'mem.used_pct',
-  'swap.used_pct',
-  'disk.free_pct',
-  'disk.free_bytes',
-  'proc.count',
-  'proc.cpu_pct',
-  'proc.rss',
-  'proc.zombies',
-  'proc.hung',
-  'proc.leak_mb_per_h',
-];
-const monitorNamespaces = new Set(monitorMetrics.map((m) => m.split('.')[0] as string));
-/** Namespaces open to other producers (bot telemetry) whose names are not known in advance. */
-export const openNamespaces: readonly string[] = ['bot', 'app', 'net', 'telemetry', 'custom'];
-
 export type MetricCheck = (metric: string) => string | undefined;
 
-/** Default check: exact names in the monitor's namespaces, any name in the open ones. */
-export const defaultMetricCheck: MetricCheck = (metric) => {
-  const ns = metric.split('.')[0] as string;
-  if (monitorNamespaces.has(ns)) {
-    if (monitorMetrics.includes(metric)) return undefined;
-    const near = monitorMetrics.filter((m) => m.startsWith(`${ns}.`)).join(', ');
-    return `unknown metric "${metric}" (known in ${ns}.*: ${near})`;
-  }
-  if (openNamespaces.includes(ns)) return undefined;
-  return `unknown metric "${metric}": use a monitor metric (${[...monitorNamespaces].join('.*, ')}.*) or one under ${openNamespaces.map((n) => `${n}.*`).join(', ')}`;
-};
+/** Default check: the metric catalog (shared/metrics), with the closest known name for a typo. */
+export const defaultMetricCheck: MetricCheck = checkMetricName;
 
 const MINUTE = 60_000;
 

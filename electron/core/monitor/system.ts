@@ -1,5 +1,6 @@
 import type { SystemMetrics } from '../../../shared/api/monitor.js';
 import type { SystemSnapshot } from '../../../shared/api/system.js';
+import { type MetricSample, metricSample } from '../../../shared/metrics/catalog.js';
 import type { Sample } from '../../../shared/series.js';
 import type { CpuTimes, DiskSpace, IoCounters, Platform } from '../platform/index.js';
 
@@ -99,15 +100,14 @@ export function createSystemSampler(platform: Platform, opts: { disks: () => str
       swapUsedPct: pct(swapUsed, mem.swapTotalBytes),
     };
 
-    const samples: Sample[] = [
-      { name: 'cpu.total', labels: {}, ts, value: cpuPct },
-      ...cores.map((value, core) => ({ name: 'cpu.core', labels: { core: String(core) }, ts, value })),
-      { name: 'mem.used_pct', labels: {}, ts, value: memory.usedPct },
-      { name: 'mem.used_bytes', labels: {}, ts, value: memUsed },
-      { name: 'mem.available_bytes', labels: {}, ts, value: mem.availableBytes },
+    const samples: MetricSample[] = [
+      metricSample('cpu.total', {}, ts, cpuPct),
+      ...cores.map((value, core) => metricSample('cpu.core', { core: String(core) }, ts, value)),
+      metricSample('mem.used_pct', {}, ts, memory.usedPct),
+      metricSample('mem.used_bytes', {}, ts, memUsed),
+      metricSample('mem.available_bytes', {}, ts, mem.availableBytes),
     ];
-    if (mem.swapTotalBytes > 0)
-      samples.push({ name: 'swap.used_pct', labels: {}, ts, value: memory.swapUsedPct });
+    if (mem.swapTotalBytes > 0) samples.push(metricSample('swap.used_pct', {}, ts, memory.swapUsedPct));
 
     if (diskList) {
       disks = diskList.map((d) => ({
@@ -121,9 +121,9 @@ export function createSystemSampler(platform: Platform, opts: { disks: () => str
       for (const d of disks) {
         const labels = { mount: d.mount };
         samples.push(
-          { name: 'disk.free_pct', labels, ts, value: d.freePct },
-          { name: 'disk.free_bytes', labels, ts, value: d.freeBytes },
-          { name: 'disk.used_bytes', labels, ts, value: d.usedBytes },
+          metricSample('disk.free_pct', labels, ts, d.freePct),
+          metricSample('disk.free_bytes', labels, ts, d.freeBytes),
+          metricSample('disk.used_bytes', labels, ts, d.usedBytes),
         );
       }
     }
@@ -146,10 +146,10 @@ export function createSystemSampler(platform: Platform, opts: { disks: () => str
         diskIo.push(entry);
         const labels = { device: d.device };
         samples.push(
-          { name: 'disk.read_bps', labels, ts, value: entry.readBps },
-          { name: 'disk.write_bps', labels, ts, value: entry.writeBps },
-          { name: 'disk.read_iops', labels, ts, value: entry.readIops },
-          { name: 'disk.write_iops', labels, ts, value: entry.writeIops },
+          metricSample('disk.read_bps', labels, ts, entry.readBps),
+          metricSample('disk.write_bps', labels, ts, entry.writeBps),
+          metricSample('disk.read_iops', labels, ts, entry.readIops),
+          metricSample('disk.write_iops', labels, ts, entry.writeIops),
         );
       }
       const prevNets = new Map(prevIo.nets.map((n) => [n.iface, n]));
@@ -164,8 +164,8 @@ export function createSystemSampler(platform: Platform, opts: { disks: () => str
         net.push(entry);
         const labels = { iface: n.iface };
         samples.push(
-          { name: 'net.rx_bps', labels, ts, value: entry.rxBps },
-          { name: 'net.tx_bps', labels, ts, value: entry.txBps },
+          metricSample('net.rx_bps', labels, ts, entry.rxBps),
+          metricSample('net.tx_bps', labels, ts, entry.txBps),
         );
       }
     }

@@ -1,8 +1,23 @@
 import i18next from 'i18next';
+import { findMetric, type MetricName, type MetricUnit } from '../../../../shared/metrics/catalog.js';
 import { formatBytes } from '../../i18n/index.js';
 
 /** How a chart's values read: shares in %, sizes in GB, rates in MB/s, operations per second. */
 export type ChartUnit = 'pct' | 'bytes' | 'bps' | 'iops' | 'count' | 'mbPerHour';
+
+const CHART_UNITS: Partial<Record<MetricUnit, ChartUnit>> = {
+  percent: 'pct',
+  bytes: 'bytes',
+  bytes_per_second: 'bps',
+  ops_per_second: 'iops',
+  megabytes_per_hour: 'mbPerHour',
+};
+
+/** How a metric's values read, from the metric catalog. */
+export function chartUnitOf(metric: MetricName): ChartUnit {
+  const unit = findMetric(metric)?.unit;
+  return (unit && CHART_UNITS[unit]) ?? 'count';
+}
 
 function locale(): string {
   return i18next.language === 'en' ? 'en-GB' : 'ja-JP';

@@ -2,7 +2,7 @@ import { type ReactNode, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { SystemMetrics } from '../../../../shared/api/monitor.js';
 import { seriesKey } from '../../../../shared/series.js';
-import { formatPct, formatRate, formatValue } from '../../components/charts/format.js';
+import { chartUnitOf, formatPct, formatRate, formatValue } from '../../components/charts/format.js';
 import {
   type ChartSeries,
   HistoryChart,
@@ -296,24 +296,34 @@ function Charts({ metrics }: { metrics: SystemMetrics | null }) {
       </div>
       <div className="sys-charts">
         <ChartPanel title={t('system.charts.cpu')} testId="chart-cpu">
-          <HistoryChart series={series.cpu} unit="pct" range={range} domain={[0, 100]} />
+          <HistoryChart series={series.cpu} unit={chartUnitOf('cpu.total')} range={range} domain={[0, 100]} />
         </ChartPanel>
         <ChartPanel title={t('system.charts.memory')} testId="chart-memory">
-          <HistoryChart series={series.memory} unit="pct" range={range} domain={[0, 100]} />
+          <HistoryChart
+            series={series.memory}
+            unit={chartUnitOf('mem.used_pct')}
+            range={range}
+            domain={[0, 100]}
+          />
         </ChartPanel>
         {series.diskSpace.length > 0 && (
           <ChartPanel title={t('system.charts.diskSpace')} testId="chart-disk-space">
-            <HistoryChart series={series.diskSpace} unit="pct" range={range} domain={[0, 100]} />
+            <HistoryChart
+              series={series.diskSpace}
+              unit={chartUnitOf('disk.free_pct')}
+              range={range}
+              domain={[0, 100]}
+            />
           </ChartPanel>
         )}
         {series.diskIo.length > 0 && (
           <ChartPanel title={t('system.charts.diskIo')} testId="chart-disk-io">
-            <HistoryChart series={series.diskIo} unit="bps" range={range} />
+            <HistoryChart series={series.diskIo} unit={chartUnitOf('disk.read_bps')} range={range} />
           </ChartPanel>
         )}
         {series.net.length > 0 && (
           <ChartPanel title={t('system.charts.net')} testId="chart-net">
-            <HistoryChart series={series.net} unit="bps" range={range} />
+            <HistoryChart series={series.net} unit={chartUnitOf('net.rx_bps')} range={range} />
           </ChartPanel>
         )}
       </div>
