@@ -39,7 +39,7 @@ export const alertSchema = z.object({
   /** Highest escalation level reached (index into alerts.escalation), -1 before the first notice. */
   escalationLevel: z.number().int(),
   action: z.string().nullable(),
-  actionState: z.enum(['done', 'deferred', 'failed', 'skipped']).nullable(),
+  actionState: z.enum(['deferred', 'running', 'done', 'failed', 'skipped']).nullable(),
 });
 export type Alert = z.infer<typeof alertSchema>;
 

@@ -320,7 +320,7 @@ describe('dedupe, tests and robustness', () => {
     await expect(n.test('nope')).rejects.toMatchObject({ code: 'not_found' });
   });
 
-  it('still delivers, unrecorded, when the database refuses writes; retries work from memory', async () => {
+  it('still delivers when the database refuses writes, retries from memory, and records it all once it accepts writes', async () => {
     const desktop = new RecordingDesktop(1);
     const n = make(desktop, { channels: [{ id: 'desk', type: 'desktop' }] });
     db.pragma('query_only = ON');
@@ -330,14 +330,21 @@ describe('dedupe, tests and robustness', () => {
     n.tick();
     await n.idle();
     expect(desktop.shown.map((s) => s.title)).toEqual(['CRITICAL: Emergency stop']);
-    expect(logs.join('\n')).toContain('sending unrecorded');
-    expect(events.map((e) => [e.delivery.id < 0, e.delivery.status])).toEqual([
-      [true, 'queued'],
-      [true, 'retrying'],
-      [true, 'sent'],
+    expect(logs.join('\n')).toContain('refused a write');
+    const id = events[0]!.delivery.id;
+    expect(events.map((e) => [e.delivery.id, e.delivery.status])).toEqual([
+      [id, 'queued'],
+      [id, 'retrying'],
+      [id, 'sent'],
     ]);
+    // The UI sees the delivery meanwhile, from memory.
+    expect(n.deliveries().map((d) => d.status)).toEqual(['sent']);
     db.pragma('query_only = OFF');
-    expect(n.deliveries()).toHaveLength(0);
+    clock.advance(5_000);
+    n.tick();
+    expect(db.prepare('SELECT id, status, attempts FROM notify_deliveries').all()).toEqual([
+      { id, status: 'sent', attempts: 2 },
+    ]);
   });
 
   it('test() settles with the outcome when the database refuses to record it', async () => {
@@ -371,8 +378,8 @@ describe('dedupe, tests and robustness', () => {
     db.pragma('query_only = ON');
     const outcome = await n.test('desk');
     expect(outcome).toMatchObject({ kind: 'test', status: 'sent', attempts: 1 });
-    expect(outcome.id).toBeLessThan(0);
     expect(desktop.shown).toHaveLength(1);
+    expect(n.deliveries().map((d) => [d.id, d.status])).toEqual([[outcome.id, 'sent']]);
   });
 
   it('send never throws, even when the database is closed', async () => {

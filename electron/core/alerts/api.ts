@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { alertsMethods } from '../../../shared/api/alerts.js';
 import { ApiFailure } from '../../../shared/api/contract.js';
-import { AlertError, type AlertsEngine } from './engine.js';
+import type { AlertsEngine } from './engine.js';
+import { AlertError } from './errors.js';
 
 type Methods = typeof alertsMethods;
 export type AlertsHandlers = {

@@ -5,6 +5,10 @@ import type { JobSpec } from '../jobs/index.js';
 import type { AlertNotifier } from './engine.js';
 import { type Alerts, createAlerts } from './index.js';
 
+const DAY = 86_400_000;
+/** Ended alerts and their events are kept this long; open alerts always. */
+export const ALERT_RETENTION_DAYS = 90;
+
 export interface AlertsCapability extends Capability {
   readonly alerts: Alerts;
 }
@@ -66,7 +70,14 @@ export function createAlertsCapability(
   ctx.hooks.on('samples', ({ samples }) => alerts.evaluate(samples));
   ctx.hooks.on('stop.resumed', ({ at }) => alerts.noteResume(at));
 
-  const jobs: JobSpec[] = [{ name: 'alerts.tick', schedule: { every: 5_000 }, run: () => alerts.tick() }];
+  const jobs: JobSpec[] = [
+    { name: 'alerts.tick', schedule: { every: 5_000 }, run: () => alerts.tick() },
+    {
+      name: 'alerts.retention',
+      schedule: { every: DAY, startAfter: 15 * 60_000 },
+      run: ({ now }) => alerts.prune(now - ALERT_RETENTION_DAYS * DAY),
+    },
+  ];
 
   return {
     name: 'alerts',

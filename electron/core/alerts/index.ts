@@ -1,17 +1,19 @@
+/**
+ * The alerts door: rules over the samples every producer announces, alert lifecycle, silences and
+ * maintenance windows, escalation, rule actions. See README.md for the parts.
+ */
 import type { Alert, AlertHealth } from '../../../shared/api/alerts.js';
 import type { RuleLoadError } from '../../../shared/config/alerts.js';
 import { type AlertsHandlers, createAlertsApi } from './api.js';
 import { type AlertsDeps, AlertsEngine, type LatestSample } from './engine.js';
 import type { Locate } from './rules.js';
 
+export type { ActionContext, AlertAction, RuleActionRunner } from './actions.js';
 export { type AlertsHandlers, createAlertsApi } from './api.js';
 export { type BenchResult, benchEvaluate } from './bench.js';
-export { type AlertsCapability, createAlertsCapability } from './capability.js';
+export { type AlertsCapability, createAlertsCapability, ruleIssues } from './capability.js';
 export { defaultRules } from './defaults.js';
 export {
-  type ActionContext,
-  type AlertAction,
-  AlertError,
   type AlertNotifier,
   type AlertNotifyMessage,
   type AlertsDeps,
@@ -20,7 +22,9 @@ export {
   type LatestSample,
   linearForecast,
 } from './engine.js';
+export { AlertError } from './errors.js';
 export { parseDuration, parseExpr } from './expr.js';
+export { formatValue } from './messages.js';
 export { alertsMigration } from './migrations/003-alerts.js';
 export { compileRules, defaultMetricCheck, type Locate } from './rules.js';
 
@@ -37,9 +41,10 @@ export interface Alerts {
   active(): Alert[];
   /** Called by the emergency stop on resume: action rules then wait the cooldown before acting again. */
   noteResume(at: number): void;
+  /** Retention: ended alerts and their events before `before` are deleted. */
+  prune(before: number): void;
   loadErrors(): RuleLoadError[];
   readonly api: AlertsHandlers;
-  readonly engine: AlertsEngine;
 }
 
 /**
@@ -55,8 +60,8 @@ export function createAlerts(deps: AlertsDeps): Alerts {
     health: () => engine.health(),
     active: () => engine.list(),
     noteResume: (at) => engine.noteResume(at),
+    prune: (before) => engine.prune(before),
     loadErrors: () => engine.loadErrors(),
     api: createAlertsApi(engine),
-    engine,
   };
 }

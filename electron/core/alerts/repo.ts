@@ -136,7 +136,6 @@ const OPEN = "('pending', 'firing', 'acknowledged')";
 export class AlertsRepo {
   private readonly upsert: BetterSqlite3.Statement;
   private readonly insertEvent: BetterSqlite3.Statement;
-  private readonly updateValue: BetterSqlite3.Statement;
   private readonly selectOpen: BetterSqlite3.Statement<[], DbAlert>;
   private readonly selectOne: BetterSqlite3.Statement<[string], DbAlert>;
   private readonly selectEvents: BetterSqlite3.Statement<[string], DbEvent>;
@@ -166,7 +165,6 @@ export class AlertsRepo {
       `INSERT INTO alert_events (alert_id, ts, type, from_state, to_state, value, actor, detail)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.updateValue = db.prepare('UPDATE alerts SET value = ?, updated_at = ? WHERE id = ?');
     this.selectOpen = db.prepare(`SELECT * FROM alerts WHERE state IN ${OPEN} ORDER BY started_at`);
     this.selectOne = db.prepare('SELECT * FROM alerts WHERE id = ?');
     this.selectEvents = db.prepare('SELECT * FROM alert_events WHERE alert_id = ? ORDER BY seq');
@@ -184,21 +182,67 @@ export class AlertsRepo {
     );
   }
 
-  transaction(fn: () => void): void {
-    this.db.transaction(fn)();
-  }
-
   saveAlert(a: AlertRow, now: number): void {
-    this.upsert.run({
-      ...a,
-      labels: JSON.stringify(a.labels),
-      suppressed: a.suppressed ? 1 : 0,
-      updatedAt: now,
-    });
+    this.saveParams(this.alertParams(a, now));
   }
 
-  saveValue(id: string, value: number | null, now: number): void {
-    this.updateValue.run(value, now, id);
+  /** The row's values as they are now: taken when a batch commits, written when the database accepts it. */
+  alertParams(a: AlertRow, now: number): Record<string, unknown> {
+    return {
+      id: a.id,
+      ruleId: a.ruleId,
+      ruleName: a.ruleName,
+      seriesKey: a.seriesKey,
+      metric: a.metric,
+      labels: JSON.stringify(a.labels),
+      state: a.state,
+      severity: a.severity,
+      op: a.op,
+      threshold: a.threshold,
+      value: a.value,
+      message: a.message,
+      suppressed: a.suppressed ? 1 : 0,
+      suppressedBy: a.suppressedBy,
+      startedAt: a.startedAt,
+      firedAt: a.firedAt,
+      ackedAt: a.ackedAt,
+      ackBy: a.ackBy,
+      ackNote: a.ackNote,
+      resolvedAt: a.resolvedAt,
+      firstNotifiedAt: a.firstNotifiedAt,
+      lastNotifiedAt: a.lastNotifiedAt,
+      escalationLevel: a.escalationLevel,
+      action: a.action,
+      // The table predates 'running' (its CHECK allows done/deferred/failed/skipped): a running action is
+      // stored as not settled yet, and its outcome is written when it settles.
+      actionState: a.actionState === 'running' ? null : a.actionState,
+      updatedAt: now,
+    };
+  }
+
+  saveParams(params: Record<string, unknown>): void {
+    this.upsert.run(params);
+  }
+
+  /**
+   * Retention: deletes ended alerts (resolved or never fired) that ended before `before`, with their
+   * events, at most `limit` per call. Open alerts are never touched.
+   */
+  prune(before: number, limit = 5_000): number {
+    const ids = this.db
+      .prepare<[number, number], { id: string }>(
+        "SELECT id FROM alerts WHERE state IN ('resolved', 'inactive') AND resolved_at < ? LIMIT ?",
+      )
+      .all(before, limit)
+      .map((r) => r.id);
+    if (ids.length === 0) return 0;
+    const delEvents = this.db.prepare('DELETE FROM alert_events WHERE alert_id = ?');
+    const delAlert = this.db.prepare('DELETE FROM alerts WHERE id = ?');
+    for (const id of ids) {
+      delEvents.run(id);
+      delAlert.run(id);
+    }
+    return ids.length;
   }
 
   addEvent(e: NewEvent): void {

@@ -20,8 +20,11 @@ export interface ActionRegistry {
   provide(name: string, action: Action): void;
   has(name: string): boolean;
   names(): string[];
-  /** Runs the action; rejects when no capability offers it. */
-  run(name: string, ctx: ActionContext): Promise<void>;
+  /**
+   * Runs the action and returns what it returns (a promise for long actions, nothing for quick ones);
+   * throws when no capability offers it.
+   */
+  run(name: string, ctx: ActionContext): void | Promise<void>;
 }
 
 export function createActionRegistry(): ActionRegistry {
@@ -33,10 +36,10 @@ export function createActionRegistry(): ActionRegistry {
     },
     has: (name) => actions.has(name),
     names: () => [...actions.keys()],
-    async run(name, ctx) {
+    run(name, ctx) {
       const action = actions.get(name);
       if (!action) throw new Error(`no capability offers the action "${name}"`);
-      await action(ctx);
+      return action(ctx);
     },
   };
 }

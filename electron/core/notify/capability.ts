@@ -23,6 +23,7 @@ export function createNotifyCapability(ctx: CoreContext, deps: { desktop: Deskto
     onEvent: (e) => ctx.emit(e),
     env: process.env,
     log: (m: string) => ctx.log.warn(`notify: ${m}`),
+    writes: ctx.store.writes,
   });
 
   const handlers: HandlersOf<'notify'> = {

@@ -20,21 +20,7 @@ interface Row {
   sent_at: number | null;
   next_attempt_at: number | null;
   pending_to: string | null;
-}
-
-export interface NewDelivery {
-  messageId: string;
-  channelId: string;
-  channelType: string;
-  kind: MessageKind;
-  severity: NotifySeverity;
-  alertId: string | null;
-  dedupeKey: string | null;
-  title: string;
-  body: string;
-  status: DeliveryStatus;
-  lastError: string | null;
-  createdAt: number;
+  dedupe_key: string | null;
 }
 
 export interface DeliveryUpdate {
@@ -47,12 +33,15 @@ export interface DeliveryUpdate {
   pendingTo: string[] | null;
 }
 
-export interface OpenDelivery extends DeliveryRecord {
+/** A delivery as the notifier holds it: the API's record plus what only sending needs. */
+export interface StoredDelivery extends DeliveryRecord {
+  dedupeKey: string | null;
+  /** SMS recipients still to reach (a partial failure retries only those). */
   pendingTo: string[] | null;
 }
 
 const COLUMNS = `id, message_id, channel_id, channel_type, kind, severity, alert_id, title, body, status,
-  attempts, last_error, created_at, updated_at, sent_at, next_attempt_at, pending_to`;
+  attempts, last_error, created_at, updated_at, sent_at, next_attempt_at, pending_to, dedupe_key`;
 
 function toRecord(r: Row): DeliveryRecord {
   return {
@@ -77,8 +66,7 @@ function toRecord(r: Row): DeliveryRecord {
 
 /** SQL for the notify_deliveries table (migration 004). */
 export class DeliveryRepo {
-  private readonly insertStmt;
-  private readonly updateStmt;
+  private readonly upsertStmt;
   private readonly getStmt;
   private readonly lastAcceptedStmt;
   private readonly duplicateStmt;
@@ -86,16 +74,14 @@ export class DeliveryRepo {
   private readonly pruneStmt;
 
   constructor(private readonly db: BetterSqlite3.Database) {
-    this.insertStmt = db.prepare(
-      `INSERT INTO notify_deliveries (message_id, channel_id, channel_type, kind, severity, alert_id, dedupe_key,
-         title, body, status, attempts, last_error, created_at, updated_at)
-       VALUES (@messageId, @channelId, @channelType, @kind, @severity, @alertId, @dedupeKey,
-         @title, @body, @status, 0, @lastError, @createdAt, @createdAt)`,
-    );
-    this.updateStmt = db.prepare(
-      `UPDATE notify_deliveries SET status = @status, attempts = @attempts, last_error = @lastError,
-         updated_at = @updatedAt, sent_at = @sentAt, next_attempt_at = @nextAttemptAt, pending_to = @pendingTo
-       WHERE id = @id`,
+    this.upsertStmt = db.prepare(
+      `INSERT INTO notify_deliveries (id, message_id, channel_id, channel_type, kind, severity, alert_id, dedupe_key,
+         title, body, status, attempts, last_error, created_at, updated_at, sent_at, next_attempt_at, pending_to)
+       VALUES (@id, @messageId, @channelId, @channelType, @kind, @severity, @alertId, @dedupeKey,
+         @title, @body, @status, @attempts, @lastError, @createdAt, @updatedAt, @sentAt, @nextAttemptAt, @pendingTo)
+       ON CONFLICT(id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts,
+         last_error = excluded.last_error, updated_at = excluded.updated_at, sent_at = excluded.sent_at,
+         next_attempt_at = excluded.next_attempt_at, pending_to = excluded.pending_to`,
     );
     this.getStmt = db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM notify_deliveries WHERE id = ?`);
     // A message that finally failed does not hold the rate-limit window: nothing reached anyone.
@@ -114,12 +100,14 @@ export class DeliveryRepo {
     );
   }
 
-  insert(d: NewDelivery): number {
-    return Number(this.insertStmt.run(d).lastInsertRowid);
+  upsert(d: StoredDelivery): void {
+    this.upsertStmt.run({ ...d, pendingTo: d.pendingTo ? JSON.stringify(d.pendingTo) : null });
   }
 
-  update(id: number, u: DeliveryUpdate): void {
-    this.updateStmt.run({ id, ...u, pendingTo: u.pendingTo ? JSON.stringify(u.pendingTo) : null });
+  maxId(): number {
+    return (
+      (this.db.prepare('SELECT max(id) AS id FROM notify_deliveries').get() as { id: number | null }).id ?? 0
+    );
   }
 
   get(id: number): DeliveryRecord | undefined {
@@ -136,9 +124,10 @@ export class DeliveryRepo {
   }
 
   /** Deliveries still to be attempted (queued or retrying), e.g. left over from before a restart. */
-  open(): OpenDelivery[] {
+  open(): StoredDelivery[] {
     return this.openStmt.all().map((r) => ({
       ...toRecord(r),
+      dedupeKey: r.dedupe_key,
       pendingTo: r.pending_to ? (JSON.parse(r.pending_to) as string[]) : null,
     }));
   }

@@ -9,8 +9,9 @@ import {
 } from '../../../shared/config/notify.js';
 import type { Clock } from '../clock/index.js';
 import { MissingEnvError, maskKnown, maskSecrets, resolveEnvRefsDeep } from '../secrets/index.js';
+import { createWritePath, type WritePath } from '../store/index.js';
 import { DeliveryError, deliver, secretValues } from './channels.js';
-import { DeliveryRepo, type DeliveryUpdate } from './deliveries.js';
+import { DeliveryRepo, type DeliveryUpdate, type StoredDelivery } from './deliveries.js';
 import type { Outgoing } from './format.js';
 import type {
   DeliveryFilter,
@@ -42,6 +43,8 @@ export interface NotifierDeps {
   maxConcurrent?: number;
   /** Where internal errors go (already masked); default console.error. */
   log?(message: string): void;
+  /** The store's write path; default one of its own over `db`. */
+  writes?: WritePath;
 }
 
 export interface Notifier {
@@ -68,18 +71,13 @@ export interface Notifier {
 }
 
 interface Job {
-  id: number;
-  channelId: string;
+  record: StoredDelivery;
   outgoing: Outgoing;
-  attempts: number;
   maxAttempts: number;
   nextAttemptAt: number;
-  pendingTo: string[] | null;
   running: boolean;
-  /** Set when the database refused the delivery: it is sent anyway and tracked in memory only. */
-  unrecorded?: DeliveryRecord;
-  /** test() waits on this; called with the stored record, or undefined when it could not be stored. */
-  settle?: (update: DeliveryUpdate, stored: DeliveryRecord | undefined) => void;
+  /** test() waits on this; called with the final record. */
+  settle?: (record: DeliveryRecord) => void;
 }
 
 type Admission = { status: DeliveryStatus; reason: string | null };
@@ -103,6 +101,27 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+function publicRecord(r: StoredDelivery): DeliveryRecord {
+  const { dedupeKey: _d, pendingTo: _p, ...rest } = r;
+  return { ...rest };
+}
+
+function matches(r: DeliveryRecord, f: DeliveryFilter): boolean {
+  return (
+    (f.since === undefined || r.createdAt >= f.since) &&
+    (f.until === undefined || r.createdAt <= f.until) &&
+    (f.channelId === undefined || r.channelId === f.channelId) &&
+    (f.alertId === undefined || r.alertId === f.alertId) &&
+    (!f.status || f.status.length === 0 || f.status.includes(r.status)) &&
+    (f.beforeId === undefined || r.id < f.beforeId)
+  );
+}
+
+/**
+ * Deliveries are held in memory while they are attempted and written through the store's write path
+ * at every change: a database that refuses writes never stops an alert or an emergency stop from
+ * reaching people, and the records go in once it accepts writes again.
+ */
 export function createNotifier(deps: NotifierDeps): Notifier {
   const { db, clock } = deps;
   const repo = new DeliveryRepo(db);
@@ -110,62 +129,96 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   const fetchImpl = deps.fetchImpl ?? fetch;
   const maxConcurrent = deps.maxConcurrent ?? 8;
   const log = deps.log ?? ((m: string) => console.error(`[notify] ${m}`));
+  const writes =
+    deps.writes ??
+    createWritePath({ db, file: db.name, now: () => clock.now(), log: (m) => log(maskSecrets(m)) });
 
   let config = deps.config;
   let channels = indexChannels(config);
   const jobs = new Map<number, Job>();
+  /** Records whose newest state may still wait for the database: reads merge them in. */
+  const unwritten = new Map<number, StoredDelivery>();
   const inflight = new Set<Promise<void>>();
   let closed = false;
   let pumpQueued = false;
-  let nextUnrecordedId = -1;
-
-  // Deliveries left queued or retrying by a previous run go on where they stopped (their stored
-  // title and body are the masked ones).
-  for (const d of repo.open()) {
-    jobs.set(d.id, {
-      id: d.id,
-      channelId: d.channelId,
-      outgoing: {
-        kind: d.kind,
-        severity: d.severity,
-        title: d.title,
-        body: d.body,
-        alertId: d.alertId,
-        createdAt: d.createdAt,
-      },
-      attempts: d.attempts,
-      maxAttempts: d.kind === 'test' ? 1 : config.maxAttempts,
-      nextAttemptAt: d.nextAttemptAt ?? d.createdAt,
-      pendingTo: d.pendingTo,
-      running: false,
-    });
+  let nextId = 1;
+  try {
+    nextId = repo.maxId() + 1;
+    // Deliveries left queued or retrying by a previous run go on where they stopped (their stored
+    // title and body are the masked ones).
+    for (const d of repo.open()) {
+      jobs.set(d.id, {
+        record: d,
+        outgoing: {
+          kind: d.kind,
+          severity: d.severity,
+          title: d.title,
+          body: d.body,
+          alertId: d.alertId,
+          createdAt: d.createdAt,
+        },
+        maxAttempts: d.kind === 'test' ? 1 : config.maxAttempts,
+        nextAttemptAt: d.nextAttemptAt ?? d.createdAt,
+        running: false,
+      });
+    }
+  } catch (err) {
+    // An unreadable database: ids continue from the clock, so they never collide with stored ones.
+    nextId = clock.now();
+    log(`cannot read earlier deliveries: ${maskSecrets(errorText(err))}`);
   }
 
-  function publish(record: DeliveryRecord | undefined): DeliveryRecord | undefined {
-    if (record && deps.onEvent) {
+  function publish(record: StoredDelivery): DeliveryRecord {
+    const out = publicRecord(record);
+    if (deps.onEvent) {
       try {
-        deps.onEvent({ type: 'notify.delivery', delivery: record });
+        deps.onEvent({ type: 'notify.delivery', delivery: out });
       } catch (err) {
         log(`event listener failed: ${maskSecrets(errorText(err))}`);
       }
     }
-    return record;
+    return out;
   }
 
-  function emit(id: number): DeliveryRecord | undefined {
-    return publish(repo.get(id));
-  }
-
-  /** Records a state change (in the table, or in memory for unrecorded jobs) and emits it. */
-  function record(job: Job, update: DeliveryUpdate): DeliveryRecord | undefined {
-    if (job.unrecorded) {
-      const { pendingTo: _pendingTo, ...fields } = update;
-      Object.assign(job.unrecorded, fields);
-      return publish({ ...job.unrecorded });
+  /** Writes the record's current state (upsert by id) and announces it. */
+  function save(record: StoredDelivery): DeliveryRecord {
+    const copy: StoredDelivery = { ...record, pendingTo: record.pendingTo ? [...record.pendingTo] : null };
+    unwritten.set(copy.id, copy);
+    if (!closed || db.open) {
+      try {
+        writes.write('notify', () => repo.upsert(copy), { key: `delivery:${copy.id}` });
+      } catch (err) {
+        log(`could not record delivery ${copy.id}: ${maskSecrets(errorText(err))}`);
+      }
     }
-    if (!db.open) return undefined;
-    repo.update(job.id, update);
-    return emit(job.id);
+    if (writes.status().waitingWrites === 0) unwritten.clear();
+    return publish(copy);
+  }
+
+  function safe<T>(read: () => T, fallback: T): T {
+    try {
+      return db.open ? read() : fallback;
+    } catch {
+      return fallback;
+    }
+  }
+
+  function lastAcceptedAt(channelId: string): number | null {
+    // A message that finally failed does not hold the rate-limit window: nothing reached anyone.
+    let last = safe(() => repo.lastAcceptedAt(channelId), null);
+    for (const r of unwritten.values()) {
+      if (r.channelId !== channelId || r.kind === 'test') continue;
+      if (r.status !== 'queued' && r.status !== 'retrying' && r.status !== 'sent') continue;
+      if (last === null || r.createdAt > last) last = r.createdAt;
+    }
+    return last;
+  }
+
+  function hasDuplicate(channelId: string, dedupeKey: string): boolean {
+    for (const r of unwritten.values()) {
+      if (r.channelId === channelId && r.dedupeKey === dedupeKey && r.status !== 'failed') return true;
+    }
+    return safe(() => repo.hasDuplicate(channelId, dedupeKey), false);
   }
 
   function admit(
@@ -183,7 +236,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     // limit SMS to one per 30 minutes, and an escalation level's other channels still deliver.
     if (ch.rateLimit && msg.kind !== 'test') {
       const windowMs = parseDurationMs(ch.rateLimit);
-      const last = repo.lastAcceptedAt(ch.id);
+      const last = lastAcceptedAt(ch.id);
       if (windowMs > 0 && last !== null && now - last < windowMs) {
         return {
           status: 'rate_limited',
@@ -208,7 +261,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     const now = clock.now();
     const due = [...jobs.values()]
       .filter((j) => !j.running && j.nextAttemptAt <= now)
-      .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id);
+      .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.record.id - b.record.id);
     for (const job of due) {
       if (inflight.size >= maxConcurrent) break;
       start(job);
@@ -218,7 +271,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   function start(job: Job): void {
     job.running = true;
     const running: Promise<void> = attempt(job)
-      .catch((err) => log(`delivery ${job.id} crashed: ${maskSecrets(errorText(err))}`))
+      .catch((err) => log(`delivery ${job.record.id} crashed: ${maskSecrets(errorText(err))}`))
       .finally(() => {
         inflight.delete(running);
         job.running = false;
@@ -227,32 +280,36 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     inflight.add(running);
   }
 
+  function update(job: Job, u: DeliveryUpdate): DeliveryRecord {
+    Object.assign(job.record, u);
+    return save(job.record);
+  }
+
   function finish(job: Job, status: DeliveryStatus, error: string | null): void {
-    jobs.delete(job.id);
+    jobs.delete(job.record.id);
     const now = clock.now();
-    const update: DeliveryUpdate = {
-      status,
-      attempts: job.attempts,
-      lastError: error,
-      updatedAt: now,
-      sentAt: status === 'sent' ? now : null,
-      nextAttemptAt: null,
-      pendingTo: status === 'sent' ? null : job.pendingTo,
-    };
-    let stored: DeliveryRecord | undefined;
+    let out: DeliveryRecord;
     try {
-      stored = record(job, update);
-    } finally {
-      // A database that refuses the update must not leave test() waiting forever.
-      job.settle?.(update, stored);
+      out = update(job, {
+        status,
+        attempts: job.record.attempts,
+        lastError: error,
+        updatedAt: now,
+        sentAt: status === 'sent' ? now : null,
+        nextAttemptAt: null,
+        pendingTo: status === 'sent' ? null : job.record.pendingTo,
+      });
+    } catch {
+      out = publicRecord(job.record);
     }
+    job.settle?.(out);
   }
 
   async function attempt(job: Job): Promise<void> {
-    const ch = channels.get(job.channelId);
-    if (!ch) return finish(job, 'failed', `channel "${job.channelId}" is no longer configured`);
+    const ch = channels.get(job.record.channelId);
+    if (!ch) return finish(job, 'failed', `channel "${job.record.channelId}" is no longer configured`);
     if (!ch.enabled && job.outgoing.kind !== 'test') return finish(job, 'suppressed', 'channel disabled');
-    job.attempts += 1;
+    job.record.attempts += 1;
     let secrets: string[] = [];
     let failure: DeliveryError | undefined;
     try {
@@ -263,7 +320,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         timeoutMs: parseDurationMs(config.timeout),
         fetchImpl,
         desktop: deps.desktop,
-        pendingTo: job.pendingTo,
+        pendingTo: job.record.pendingTo,
       });
     } catch (err) {
       failure =
@@ -271,82 +328,57 @@ export function createNotifier(deps: NotifierDeps): Notifier {
           ? err
           : new DeliveryError(errorText(err), err instanceof MissingEnvError);
     }
-    // Outside the try: a database error while recording success must not turn into a resend.
+    // Outside the try: a problem while recording success must not turn into a resend.
     if (!failure) return finish(job, 'sent', null);
-    if (failure.pendingTo) job.pendingTo = failure.pendingTo;
+    if (failure.pendingTo) job.record.pendingTo = failure.pendingTo;
     const message = maskKnown(failure.message, secrets);
+    log(
+      `delivery to ${job.record.channelId} failed (attempt ${job.record.attempts}): ${maskSecrets(message)}`,
+    );
     if (failure.permanent) return finish(job, 'failed', message);
-    if (job.attempts >= job.maxAttempts) {
-      return finish(job, 'failed', `${message} (gave up after ${job.attempts} attempts)`);
+    if (job.record.attempts >= job.maxAttempts) {
+      return finish(job, 'failed', `${message} (gave up after ${job.record.attempts} attempts)`);
     }
     const now = clock.now();
-    job.nextAttemptAt = now + Math.max(backoffDelayMs(job.attempts), failure.retryAfterMs ?? 0);
-    record(job, {
+    job.nextAttemptAt = now + Math.max(backoffDelayMs(job.record.attempts), failure.retryAfterMs ?? 0);
+    update(job, {
       status: 'retrying',
-      attempts: job.attempts,
+      attempts: job.record.attempts,
       lastError: message,
       updatedAt: now,
       sentAt: null,
       nextAttemptAt: job.nextAttemptAt,
-      pendingTo: job.pendingTo,
+      pendingTo: job.record.pendingTo,
     });
   }
 
-  function newJob(id: number, channelId: string, outgoing: Outgoing, maxAttempts: number): Job {
-    const job: Job = {
-      id,
+  function newRecord(
+    msg: Pick<NotifyMessage, 'kind' | 'severity' | 'alertId' | 'dedupeKey'> & { title: string; body: string },
+    messageId: string,
+    channelId: string,
+    admission: Admission,
+    now: number,
+  ): StoredDelivery {
+    return {
+      id: nextId++,
+      messageId,
       channelId,
-      outgoing,
+      channelType: channels.get(channelId)?.type ?? 'unknown',
+      kind: msg.kind,
+      severity: msg.severity,
+      alertId: msg.alertId ?? null,
+      dedupeKey: msg.dedupeKey ?? null,
+      title: maskSecrets(msg.title),
+      body: maskSecrets(msg.body),
+      status: admission.status,
       attempts: 0,
-      maxAttempts,
-      nextAttemptAt: outgoing.createdAt,
+      lastError: admission.reason,
+      createdAt: now,
+      updatedAt: now,
+      sentAt: null,
+      nextAttemptAt: null,
       pendingTo: null,
-      running: false,
     };
-    jobs.set(id, job);
-    return job;
-  }
-
-  /**
-   * The database refused the deliveries (locked, read-only, full, closed). An alert or an emergency
-   * stop must still reach people, so the message is sent from memory: same channel rules, no rate-limit
-   * history beyond what can still be read, events still emitted, nothing resumed after a restart.
-   */
-  function sendUnrecorded(msg: NotifyMessage): void {
-    const now = clock.now();
-    const messageId = randomUUID();
-    const outgoing = toOutgoing(msg, now);
-    for (const channelId of new Set(msg.channels)) {
-      const ch = channels.get(channelId);
-      let admission: Admission;
-      try {
-        admission = admit(ch, msg, channelId, now);
-      } catch {
-        admission = { status: 'queued', reason: null };
-      }
-      const delivery: DeliveryRecord = {
-        id: nextUnrecordedId--,
-        messageId,
-        channelId,
-        channelType: ch?.type ?? 'unknown',
-        kind: msg.kind,
-        severity: msg.severity,
-        alertId: msg.alertId ?? null,
-        title: maskSecrets(msg.title),
-        body: maskSecrets(msg.body),
-        status: admission.status,
-        attempts: 0,
-        lastError: admission.reason,
-        createdAt: now,
-        updatedAt: now,
-        sentAt: null,
-        nextAttemptAt: null,
-      };
-      publish({ ...delivery });
-      if (admission.status === 'queued')
-        newJob(delivery.id, channelId, outgoing, config.maxAttempts).unrecorded = delivery;
-    }
-    schedulePump();
   }
 
   return {
@@ -356,43 +388,25 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         const now = clock.now();
         const messageId = randomUUID();
         const outgoing = toOutgoing(msg, now);
-        const title = maskSecrets(msg.title);
-        const body = maskSecrets(msg.body);
-        const created: number[] = [];
-        db.transaction(() => {
-          for (const channelId of new Set(msg.channels)) {
-            const ch = channels.get(channelId);
-            if (ch && msg.dedupeKey && repo.hasDuplicate(channelId, msg.dedupeKey)) continue;
-            const { status, reason } = admit(ch, msg, channelId, now);
-            const id = repo.insert({
-              messageId,
-              channelId,
-              channelType: ch?.type ?? 'unknown',
-              kind: msg.kind,
-              severity: msg.severity,
-              alertId: msg.alertId ?? null,
-              dedupeKey: msg.dedupeKey ?? null,
-              title,
-              body,
-              status,
-              lastError: reason,
-              createdAt: now,
+        for (const channelId of new Set(msg.channels)) {
+          const ch = channels.get(channelId);
+          if (ch && msg.dedupeKey && hasDuplicate(channelId, msg.dedupeKey)) continue;
+          const admission = admit(ch, msg, channelId, now);
+          const record = newRecord(msg, messageId, channelId, admission, now);
+          save(record);
+          if (admission.status === 'queued') {
+            jobs.set(record.id, {
+              record,
+              outgoing,
+              maxAttempts: config.maxAttempts,
+              nextAttemptAt: now,
+              running: false,
             });
-            created.push(id);
-            if (status === 'queued') newJob(id, channelId, outgoing, config.maxAttempts);
           }
-        })();
-        for (const id of created) emit(id);
+        }
         schedulePump();
       } catch (err) {
-        log(
-          `could not record "${maskSecrets(msg.title)}": ${maskSecrets(errorText(err))}; sending unrecorded`,
-        );
-        try {
-          sendUnrecorded(msg);
-        } catch (err2) {
-          log(`could not send "${maskSecrets(msg.title)}": ${maskSecrets(errorText(err2))}`);
-        }
+        log(`could not send "${maskSecrets(msg.title)}": ${maskSecrets(errorText(err))}`);
       }
     },
 
@@ -402,11 +416,17 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     },
 
     tick() {
+      writes.flush();
       pump();
     },
 
-    deliveries(filter) {
-      return repo.list(filter);
+    deliveries(filter = {}) {
+      const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 100), 1), 1000);
+      const stored = safe(() => repo.list(filter), []);
+      if (unwritten.size === 0) return stored;
+      const byId = new Map(stored.map((r) => [r.id, r]));
+      for (const r of unwritten.values()) if (matches(r, filter)) byId.set(r.id, publicRecord(r));
+      return [...byId.values()].sort((a, b) => b.id - a.id).slice(0, limit);
     },
 
     test(channelId) {
@@ -423,48 +443,19 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         alertId: null,
         createdAt: now,
       };
-      const queued: DeliveryRecord = {
-        id: 0,
-        messageId: randomUUID(),
+      const record = newRecord(
+        { kind: 'test', severity: 'info', title: outgoing.title, body: outgoing.body },
+        randomUUID(),
         channelId,
-        channelType: ch.type,
-        kind: 'test',
-        severity: 'info',
-        alertId: null,
-        title: outgoing.title,
-        body: outgoing.body,
-        status: 'queued',
-        attempts: 0,
-        lastError: null,
-        createdAt: now,
-        updatedAt: now,
-        sentAt: null,
-        nextAttemptAt: null,
-      };
-      let recorded = true;
-      try {
-        const { id: _id, attempts: _a, updatedAt: _u, sentAt: _s, nextAttemptAt: _n, ...fields } = queued;
-        queued.id = repo.insert({ ...fields, dedupeKey: null });
-      } catch (err) {
-        // The channel is still worth testing when the database refuses writes: tracked in memory.
-        log(`could not record the test message: ${maskSecrets(errorText(err))}; sending unrecorded`);
-        queued.id = nextUnrecordedId--;
-        recorded = false;
-      }
-      const job = newJob(queued.id, channelId, outgoing, 1);
-      if (!recorded) job.unrecorded = { ...queued };
+        { status: 'queued', reason: null },
+        now,
+      );
+      const job: Job = { record, outgoing, maxAttempts: 1, nextAttemptAt: now, running: false };
       const settled = new Promise<DeliveryRecord>((resolve) => {
-        job.settle = (update, stored) => {
-          const { pendingTo: _pendingTo, ...fields } = update;
-          resolve(stored ?? { ...queued, ...fields });
-        };
+        job.settle = resolve;
       });
-      try {
-        if (recorded) emit(queued.id);
-        else publish({ ...queued });
-      } catch (err) {
-        log(`could not read back the test message: ${maskSecrets(errorText(err))}`);
-      }
+      jobs.set(record.id, job);
+      save(record);
       schedulePump();
       return settled;
     },
@@ -478,7 +469,11 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     },
 
     prune(before) {
-      return repo.prune(before);
+      let deleted = 0;
+      writes.write('notify', () => {
+        deleted = repo.prune(before);
+      });
+      return deleted;
     },
 
     async close(timeoutMs = 5_000) {

@@ -120,7 +120,7 @@ export function createWritePath(opts: WritePathOptions): WritePath {
     since ??= opts.now();
     nextAttempt = opts.now() + retryMs;
     if (first) {
-      opts.log(`${error}; the app goes on and ${waitingRows} waiting rows are kept in memory`);
+      opts.log(`the database refused a write: ${error}`);
       announce();
     }
   }
