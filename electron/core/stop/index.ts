@@ -354,6 +354,8 @@ export function createStop(deps: StopDeps): Stop {
         try {
           const { wasEnabled } = await deps.platform.taskScheduler.disable(task);
           if (wasEnabled) run.disabledTasks.push(task);
+          // A running instance (cmd.exe at a hidden Y/N prompt) would make the task skip its triggers.
+          await deps.platform.taskScheduler.end?.(task);
         } catch (err) {
           run.errors.push(`task ${task}: ${errorText(err)}`);
         }
@@ -368,6 +370,7 @@ export function createStop(deps: StopDeps): Stop {
         killer: deps.platform.killer,
         classify: deps.classify,
         stopFamilies: stopFamiliesOf(c),
+        botFolders: c.bots.folders,
         selfPid,
         graceMs: c.stop.graceSeconds * 1000,
         verifyMs: c.stop.verifySeconds * 1000,
