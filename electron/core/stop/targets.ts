@@ -189,6 +189,7 @@ export function selectTargets(
   };
   /** The launchers above `p` (outermost first, so nothing they run can start again), then `p`'s tree. */
   const takeTree = (root: ProcessInfo, group: string, rootFamily?: string) => {
+    if (taken.has(root.pid) || protectedSet.has(root.pid)) return;
     for (const launcher of launchersAbove(root).reverse()) {
       if (!taken.has(launcher.pid)) take(launcher, LAUNCHER_FAMILY, group);
     }
