@@ -1,15 +1,23 @@
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { createRunCommand } from '../../electron/core/platform/run.js';
 import {
   CTRL_C_HELPER_SOURCE,
   ctrlCAllowedPids,
   ctrlCHelperArgs,
   parseCtrlCHelperOutput,
+  unpackedAsarPath,
 } from '../../electron/core/platform/windows/console-ctrl.js';
 import { parseCsvLine } from '../../electron/core/platform/windows/csv.js';
 import {
+  checkSchtasksEnd,
   parseSchtasksQuery,
   schtasksChangeArgs,
+  schtasksEndArgs,
   schtasksQueryArgs,
 } from '../../electron/core/platform/windows/schtasks.js';
 import { parseTaskkillOutput, taskkillArgs } from '../../electron/core/platform/windows/taskkill.js';
@@ -102,8 +110,9 @@ describe('parseTaskkillOutput', () => {
 });
 
 describe('schtasks', () => {
-  it('builds the query and change argument lists', () => {
+  it('builds the query, change and end argument lists', () => {
     expect(schtasksQueryArgs('NexusBot02')).toEqual(['/Query', '/TN', 'NexusBot02', '/FO', 'CSV', '/NH']);
+    expect(schtasksEndArgs('\\TwitterBot_Nexus_02')).toEqual(['/End', '/TN', '\\TwitterBot_Nexus_02']);
     expect(schtasksChangeArgs('NexusBot02', false)).toEqual(['/Change', '/TN', 'NexusBot02', '/DISABLE']);
     expect(schtasksChangeArgs('\\Bots\\NexusBot02', true)).toEqual([
       '/Change',
@@ -121,8 +130,7 @@ describe('schtasks', () => {
     ['ja-running', true, '実行中'],
     ['ja-disabled', false, '無効'],
   ])('%s → enabled=%s', (name, enabled, status) => {
-    const recorded = schtasks[name]!;
-    expect(parseSchtasksQuery(recorded.stdout, recorded.code, 'NexusBot02')).toEqual({
+    expect(parseSchtasksQuery(schtasks[name]!, 'NexusBot02')).toEqual({
       exists: true,
       enabled,
       status,
@@ -130,19 +138,30 @@ describe('schtasks', () => {
   });
 
   it('a task with two triggers prints two rows; a task in a folder matches by full name', () => {
-    const recorded = schtasks['en-two-triggers']!;
-    expect(parseSchtasksQuery(recorded.stdout, recorded.code, '\\Bots\\NexusBot02')).toEqual({
+    expect(parseSchtasksQuery(schtasks['en-two-triggers']!, '\\Bots\\NexusBot02')).toEqual({
       exists: true,
       enabled: true,
       status: 'Ready',
     });
   });
 
-  it('a missing task does not exist, in any language', () => {
+  it('a failed query is an error, never "nothing to disable": missing or invisible, or not readable', () => {
     for (const name of ['en-not-found', 'ja-not-found']) {
-      const recorded = schtasks[name]!;
-      expect(parseSchtasksQuery(recorded.stdout, recorded.code, 'NexusBot02').exists).toBe(false);
+      expect(() => parseSchtasksQuery(schtasks[name]!, 'NexusBot02')).toThrow(/^Task Scheduler has no task/);
     }
+    expect(() => parseSchtasksQuery(schtasks['ja-query-denied']!, 'NexusBot02')).toThrow(
+      /^schtasks cannot read task "NexusBot02": エラー: アクセスが拒否されました。/,
+    );
+    expect(() => parseSchtasksQuery({ code: 0, stdout: '', stderr: '' }, 'NexusBot02')).toThrow(
+      'schtasks cannot read task "NexusBot02": exit code 0. The task must belong',
+    );
+  });
+
+  it('/End: ended or nothing running is fine; anything else throws', () => {
+    for (const name of ['en-end-ok', 'ja-end-ok', 'en-end-not-running']) {
+      expect(() => checkSchtasksEnd(schtasks[name]!, 'NexusBot02')).not.toThrow();
+    }
+    expect(() => checkSchtasksEnd(schtasks['ja-end-denied']!, 'NexusBot02')).toThrow(/rights|must belong/);
   });
 });
 
@@ -188,6 +207,17 @@ describe('console Ctrl+C helper', () => {
     expect(ctrlCAllowedPids(reused, [4120], 7000)).toEqual([4120]);
   });
 
+  it('loads koffi from app.asar.unpacked in the packaged app, where electron-builder unpacks it', () => {
+    expect(
+      unpackedAsarPath('C:\\Program Files\\Nexus Ops\\resources\\app.asar\\node_modules\\koffi\\index.js'),
+    ).toBe('C:\\Program Files\\Nexus Ops\\resources\\app.asar.unpacked\\node_modules\\koffi\\index.js');
+    const dev = 'C:\\src\\nexus-ops\\node_modules\\koffi\\index.js';
+    expect(unpackedAsarPath(dev)).toBe(dev);
+    expect(unpackedAsarPath('/opt/Nexus Ops/resources/app.asar/node_modules/koffi/index.js')).toBe(
+      '/opt/Nexus Ops/resources/app.asar.unpacked/node_modules/koffi/index.js',
+    );
+  });
+
   it('passes koffi, targets and allowed PIDs to the helper script', () => {
     expect(ctrlCHelperArgs('C:\\app\\node_modules\\koffi\\index.js', [4120, 4300], [3000, 4120])).toEqual([
       '-e',
@@ -210,5 +240,86 @@ describe('console Ctrl+C helper', () => {
     expect(parseCtrlCHelperOutput('Error: Cannot find module', [1])).toEqual([
       { pid: 1, sent: false, reason: 'no answer from Ctrl+C helper' },
     ]);
+  });
+});
+
+describe('console Ctrl+C helper script (run by Node against a koffi stand-in)', () => {
+  const fakeKoffi = fileURLToPath(new URL('../fixtures/windows/fake-koffi.cjs', import.meta.url));
+
+  function runHelper(targets: number[], allowed: number[], consoles: Record<number, number[]>) {
+    const dir = mkdtempSync(join(tmpdir(), 'nexus-ops-ctrlc-'));
+    const logFile = join(dir, 'calls.json');
+    return new Promise<{ stdout: string; calls: unknown[][] }>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ctrlCHelperArgs(fakeKoffi, targets, allowed),
+        { env: { ...process.env, FAKE_CONSOLES: JSON.stringify(consoles), FAKE_KOFFI_LOG: logFile } },
+        (error, stdout) => {
+          try {
+            if (error) throw error;
+            resolve({ stdout, calls: JSON.parse(readFileSync(logFile, 'utf8')) as unknown[][] });
+          } catch (err) {
+            reject(err);
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+        },
+      );
+    });
+  }
+
+  it('ignores Ctrl+C itself again after every attach, then raises it once per console', async () => {
+    // The task's console: cmd (run_bot.bat), conhost, python, chromedriver. A second bot alone on its own.
+    const { stdout, calls } = await runHelper([10212, 10340, 4300], [10212, 10220, 10340, 11020, 4300], {
+      10212: [10212, 10220, 10340, 11020],
+      10340: [10212, 10220, 10340, 11020],
+      4300: [4300],
+    });
+    expect(JSON.parse(stdout)).toEqual({ 10212: 'sent', 10340: 'sent', 4300: 'sent' });
+    const perConsole = [
+      ['FreeConsole'],
+      ['AttachConsole', 10212],
+      ['SetConsoleCtrlHandler', null, 1],
+      ['GetConsoleProcessList', '<buffer>', 4096],
+      ['GenerateConsoleCtrlEvent', 0, 0],
+      ['FreeConsole'],
+    ];
+    expect(calls).toEqual([
+      ['SetConsoleCtrlHandler', null, 1],
+      ...perConsole,
+      // python shares the console already signalled: no second Ctrl+C (one KeyboardInterrupt only)
+      ...perConsole.map((call) => (call[0] === 'AttachConsole' ? ['AttachConsole', 4300] : call)),
+    ]);
+  });
+
+  it('sends nothing to a console a foreign process shares, and reports a target without a console', async () => {
+    const { stdout, calls } = await runHelper([10340, 5000], [10340], { 10340: [10340, 9480] });
+    expect(JSON.parse(stdout)).toEqual({ 10340: 'shared-console:9480', 5000: 'no-console' });
+    expect(calls.filter((call) => call[0] === 'GenerateConsoleCtrlEvent')).toEqual([]);
+  });
+});
+
+describe('running a tool', () => {
+  const run = createRunCommand({ timeoutMs: 10_000 });
+
+  it('closes stdin: a tool that asks for input (schtasks wanting a password) fails at once', async () => {
+    const result = await run(process.execPath, [
+      '-e',
+      'process.stdout.write("Password: "); process.stdin.on("data", () => {}); process.stdin.on("end", () => { console.error("no input"); process.exit(1); });',
+    ]);
+    expect(result).toEqual({ code: 1, stdout: 'Password: ', stderr: 'no input\n' });
+  });
+
+  it('ends a tool that does not answer in time and says so', async () => {
+    const slow = createRunCommand({ timeoutMs: 300 });
+    const result = await slow(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)']);
+    expect(result.code).toBeNull();
+    expect(result.stderr).toMatch(/gave no answer within 300 ms and was ended/);
+  });
+
+  it('reports a tool that cannot start', async () => {
+    const result = await run('/nonexistent/schtasks.exe', ['/Query']);
+    expect(result.code).toBeNull();
+    expect(result.stderr).toMatch(/ENOENT/);
   });
 });

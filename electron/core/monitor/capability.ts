@@ -24,7 +24,17 @@ export function createMonitorCapability(
   deps: { platform: Platform; jobStatus(name: string): JobStatus | undefined },
 ): MonitorCapability {
   const monitorConfig = () => ctx.config.current().monitor;
-  const folders = () => botFolders(ctx.config.current().bots);
+  // 8.3 short names and \\?\ prefixes in the config must match the long paths on command lines.
+  const canonical = new Map<string, string>();
+  const folders = () =>
+    botFolders(ctx.config.current().bots).map((f) => {
+      let long = canonical.get(f);
+      if (long === undefined) {
+        long = deps.platform.canonicalFolder?.(f) ?? f;
+        canonical.set(f, long);
+      }
+      return long;
+    });
   const monitor = createMonitor({
     clock: ctx.clock,
     platform: deps.platform,

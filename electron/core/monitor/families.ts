@@ -48,7 +48,12 @@ function exeBase(path: string): string {
  * (Windows paths are case-insensitive; on Linux two bot folders differing only by case are not a thing).
  */
 export function normalizeFolder(path: string): string {
-  const unified = path.trim().replace(/\\/g, '/');
+  // `\\?\C:\x` and `\\?\UNC\server\share` (extended-length paths) are `C:\x` and `\\server\share`.
+  const unified = path
+    .trim()
+    .replace(/\\/g, '/')
+    .replace(/^\/\/[?.]\/unc\//i, '//')
+    .replace(/^\/\/[?.]\/(?=[a-z]:)/i, '');
   const parts: string[] = [];
   for (const part of unified.split('/')) {
     if (part === '.' || (part === '' && parts.length > 0)) continue;

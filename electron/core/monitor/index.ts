@@ -27,7 +27,13 @@ import { createSystemSampler } from './system.js';
 export type { FamilyDef, FamilyInput, MonitorConfig } from '../../../shared/config/monitor.js';
 export { defaultFamilies, familiesSchema, parseDefaultFamilies } from '../../../shared/config/monitor.js';
 export { createMonitorCapability, type MonitorCapability, SAMPLE_JOB } from './capability.js';
-export { type ClassifyContext, classifyProcesses, findOrphans, profileDirs } from './families.js';
+export {
+  type ClassifyContext,
+  classifyProcesses,
+  findOrphans,
+  normalizeFolder,
+  profileDirs,
+} from './families.js';
 export { leakTrend, slope } from './leak.js';
 export { createProcessTracker, type ProcessScan } from './processes.js';
 

@@ -73,8 +73,8 @@ export interface IoCounters {
   /** Epoch ms when read. */
   at: number;
   /**
-   * Why the counters are missing or stale, when the source reports it (Windows: typeperf's last
-   * message, e.g. "Error: No valid counters."). Absent when all is well.
+   * Why some or all counters are missing, when the source knows (Windows: the PDH counter that could
+   * not be added or read, with its status). Absent when all is well.
    */
   problem?: string;
 }
@@ -96,9 +96,17 @@ export interface MemoryInfo {
 
 /** External schedulers that relaunch bots (Windows Task Scheduler). */
 export interface TaskSchedulerPort {
-  /** Returns true when the task existed and was enabled before the call (so resume re-enables it). */
+  /**
+   * Returns true when the task was enabled before the call (so resume re-enables it). Throws, saying
+   * what to do, when the task cannot be found or changed: it would relaunch the bot.
+   */
   disable(taskName: string): Promise<{ wasEnabled: boolean }>;
   enable(taskName: string): Promise<void>;
+  /**
+   * Ends the task's running instance if it has one (Windows: schtasks /End, which ends the program the
+   * task started, e.g. the cmd.exe of run_bot.bat). Throws when it cannot. Absent where no scheduler is.
+   */
+  end?(taskName: string): Promise<void>;
 }
 
 export interface Platform {
@@ -111,6 +119,12 @@ export interface Platform {
   disks(): Promise<DiskSpace[]>;
   io(): Promise<IoCounters>;
   taskScheduler: TaskSchedulerPort;
-  /** Releases long-lived resources (e.g. a typeperf child on Windows). */
+  /**
+   * A configured folder in the form the OS prints in command lines (Windows: no `\\?\` prefix, 8.3
+   * short names such as `C:\PROGRA~1` expanded by GetLongPathNameW, cached). Absent where paths need
+   * nothing; apply it to `bots.folders` before classifying.
+   */
+  canonicalFolder?(path: string): string;
+  /** Releases long-lived resources (e.g. the PDH query on Windows). */
   close(): Promise<void>;
 }

@@ -96,7 +96,7 @@ export interface StopNotifier {
 }
 
 export interface StopDeps {
-  platform: Pick<Platform, 'processes' | 'killer' | 'taskScheduler'>;
+  platform: Pick<Platform, 'processes' | 'killer' | 'taskScheduler' | 'canonicalFolder'>;
   store: StopStorePort;
   clock: Clock;
   config: () => StopConfigView;
@@ -356,6 +356,8 @@ export function createStop(deps: StopDeps): Stop {
         try {
           const { wasEnabled } = await deps.platform.taskScheduler.disable(task);
           if (wasEnabled) run.disabledTasks.push(task);
+          // A running instance (cmd.exe at a hidden Y/N prompt) would make the task skip its triggers.
+          await deps.platform.taskScheduler.end?.(task);
         } catch (err) {
           run.errors.push(`task ${task}: ${errorText(err)}`);
         }
@@ -370,6 +372,7 @@ export function createStop(deps: StopDeps): Stop {
         killer: deps.platform.killer,
         classify: deps.classify,
         stopFamilies: stopFamiliesOf(c),
+        botFolders: botFolders(c.bots).map((f) => deps.platform.canonicalFolder?.(f) ?? f),
         selfPid,
         graceMs: c.stop.graceSeconds * 1000,
         verifyMs: c.stop.verifySeconds * 1000,

@@ -8,7 +8,7 @@
  */
 import type { StopCounts, StopPhase, StopSurvivor } from '../../../shared/api/stop.js';
 import type { ProcessInfo, ProcessKiller, ProcessSource, SignalOutcome } from '../platform/index.js';
-import { inKillOrder, protectedPids, type StopTarget, selectTargets } from './targets.js';
+import { inKillOrder, LAUNCHER_FAMILY, protectedPids, type StopTarget, selectTargets } from './targets.js';
 
 export type Classify = (processes: readonly ProcessInfo[]) => ReadonlyMap<string, readonly ProcessInfo[]>;
 
@@ -17,6 +17,8 @@ export interface KillOptions {
   killer: ProcessKiller;
   classify: Classify;
   stopFamilies: readonly string[];
+  /** `bots.folders`: a batch file running from one is a target (see selectTargets). */
+  botFolders?: readonly string[];
   selfPid: number;
   graceMs: number;
   verifyMs: number;
@@ -52,7 +54,14 @@ export async function killTargets(opts: KillOptions): Promise<KillResult> {
   marks.snapshot = opts.monotonic();
   const snapshot = await opts.processes.list();
   const protectedSet = protectedPids(snapshot, opts.selfPid);
-  const selection = selectTargets(snapshot, opts.classify(snapshot), opts.stopFamilies, protectedSet);
+  const selectOptions = { botFolders: opts.botFolders ?? [] };
+  const selection = selectTargets(
+    snapshot,
+    opts.classify(snapshot),
+    opts.stopFamilies,
+    protectedSet,
+    selectOptions,
+  );
   const known = new Map<number, StopTarget>(selection.targets.map((t) => [t.pid, t]));
   const byFamily = { ...selection.byFamily };
   const forceSent = new Set<number>();
@@ -146,6 +155,8 @@ export async function killTargets(opts: KillOptions): Promise<KillResult> {
     );
     phase('graceful');
     await waitGone(opts.monotonic() + opts.graceMs, 'graceful');
+    const unacknowledged = notAcknowledged(known, alive, lastOutcome, opts.graceMs);
+    if (unacknowledged) errors.push(unacknowledged);
   }
 
   if (alive.size > 0) {
@@ -193,7 +204,13 @@ export async function killTargets(opts: KillOptions): Promise<KillResult> {
 
   function findNewcomers(list: ProcessInfo[]): StopTarget[] {
     const protectedNow = protectedPids(list, opts.selfPid);
-    const fresh = selectTargets(list, opts.classify(list), opts.stopFamilies, protectedNow).targets;
+    const fresh = selectTargets(
+      list,
+      opts.classify(list),
+      opts.stopFamilies,
+      protectedNow,
+      selectOptions,
+    ).targets;
     const byPid = new Map(list.map((p) => [p.pid, p]));
     // A PID already known is a target or a reuse of one; either way it is not new.
     return fresh.filter((t) => !known.has(t.pid) && byPid.get(t.pid)?.state !== 'zombie');
@@ -206,6 +223,39 @@ export async function killTargets(opts: KillOptions): Promise<KillResult> {
     reason: survivorReason(p, lastOutcome.get(p.pid)),
   }));
   return { counts: counts(), survivors, byFamily, errors, marks };
+}
+
+/**
+ * Targets that were sent the graceful request (it reached them: 'sent') but are still there after the
+ * grace period, as one line for the stop's result; null when there are none. "Sent" is not "received":
+ * a process started in its own process group ignores a console Ctrl+C, and Python on Windows does not
+ * raise KeyboardInterrupt while blocked in Thread.join() or Event.wait(). Launchers are left out: a
+ * cmd.exe waits at "Terminate batch job (Y/N)?" by design and is forced like this every time.
+ */
+export function notAcknowledged(
+  known: ReadonlyMap<number, StopTarget>,
+  alive: ReadonlyMap<number, ProcessInfo>,
+  outcomes: ReadonlyMap<number, SignalOutcome>,
+  graceMs: number,
+): string | null {
+  const ignored = [...alive.values()].filter((p) => {
+    const target = known.get(p.pid);
+    return target && target.family !== LAUNCHER_FAMILY && outcomes.get(p.pid)?.result === 'sent';
+  });
+  if (ignored.length === 0) return null;
+  const shown = ignored
+    .slice(0, 10)
+    .map((p) => {
+      const how = outcomes.get(p.pid)?.detail;
+      return `PID ${p.pid} ${p.name} (${known.get(p.pid)?.family}${how ? `, ${how}` : ''})`;
+    })
+    .join(', ');
+  const more = ignored.length > 10 ? ` and ${ignored.length - 10} more` : '';
+  return (
+    `graceful stop not acknowledged: ${shown}${more} did not exit within ${graceMs / 1000} s and ` +
+    'were forced (a process in its own process group ignores Ctrl+C; so does Python blocked in ' +
+    'Thread.join() or Event.wait())'
+  );
 }
 
 export function survivorReason(p: ProcessInfo, outcome: SignalOutcome | undefined): string {

@@ -4,10 +4,15 @@
  * GenerateConsoleCtrlEvent only reaches processes on the caller's own console, so the caller must
  * FreeConsole + AttachConsole(target) first. Doing that in Nexus Ops itself would detach it from its own
  * console, so a short-lived helper (our own Node/Electron binary running HELPER_SOURCE with
- * ELECTRON_RUN_AS_NODE=1) does it: per target it attaches, lists the processes on that console
+ * ELECTRON_RUN_AS_NODE=1) does it: per target it attaches, makes itself ignore Ctrl+C
+ * (SetConsoleCtrlHandler(NULL, TRUE), again after every attach, as windows-kill and similar tools do,
+ * so the event it raises never ends the helper halfway), lists the processes on that console
  * (GetConsoleProcessList), and sends CTRL_C_EVENT only when every one of them is allowed (targets,
  * their descendants and their ancestors, never Nexus Ops or its ancestors). A target without a console
  * (started detached) or sharing one with a foreign process is reported and left to taskkill.
+ *
+ * "sent" is not "received": a process created with CREATE_NEW_PROCESS_GROUP ignores CTRL_C_EVENT. The
+ * stop reports targets still there after the grace period as "not acknowledged" and forces them.
  */
 
 /** The helper, run as `node -e HELPER_SOURCE <koffiPath> <targets csv> <allowed csv>`; prints JSON. */
@@ -30,6 +35,7 @@ for (const pid of targets) {
   if (results[pid]) continue;
   FreeConsole();
   if (!AttachConsole(pid)) { results[pid] = 'no-console'; continue; }
+  SetConsoleCtrlHandler(null, 1);
   const count = Math.min(GetConsoleProcessList(list, 4096), 4096);
   const attached = [];
   for (let i = 0; i < count; i++) attached.push(list.readUInt32LE(i * 4));
@@ -45,6 +51,14 @@ for (const pid of targets) {
 }
 process.stdout.write(JSON.stringify(results));
 `;
+
+/**
+ * The packaged app resolves koffi inside `app.asar`, which the helper (plain Node mode) cannot load a
+ * native module from; electron-builder unpacks koffi (`asarUnpack`) next to it, in `app.asar.unpacked`.
+ */
+export function unpackedAsarPath(path: string): string {
+  return path.replace(/([\\/])app\.asar(?=[\\/])/, '$1app.asar.unpacked');
+}
 
 export function ctrlCHelperArgs(
   koffiPath: string,

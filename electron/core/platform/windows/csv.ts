@@ -1,5 +1,5 @@
 /**
- * One line of the CSV that Windows tools print (typeperf, schtasks /FO CSV): fields in double quotes,
+ * One line of the CSV that Windows tools print (schtasks /FO CSV): fields in double quotes,
  * a quote inside a field doubled. Unquoted fields are accepted too.
  */
 export function parseCsvLine(line: string): string[] {

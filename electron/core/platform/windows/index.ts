@@ -1,7 +1,8 @@
 /**
- * Windows platform. Per sampling cycle it starts no process: processes, memory and disks come from
- * Win32 through koffi (loaded on first use), I/O from one long-lived typeperf. Only stop and
- * Task Scheduler actions run a command (taskkill.exe, schtasks.exe, both by full path, hidden window).
+ * Windows platform. Per sampling cycle it starts no process: processes, memory, disks and I/O come from
+ * Win32 through koffi (loaded on first use; I/O through PDH). Only a graceful stop and Task Scheduler
+ * actions run a command (the Ctrl+C helper, taskkill.exe without /F, schtasks.exe; by full path, hidden
+ * window, stdin closed).
  */
 import { statfs } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -9,25 +10,45 @@ import type { Clock } from '../../clock/index.js';
 import { nodeCpuTimes } from '../cpu.js';
 import { createRunCommand, type RunCommand } from '../run.js';
 import type { DiskSpace, Platform, TaskSchedulerPort } from '../types.js';
-import { decodeConsoleOutput, memoryInfoFromStatus } from './decode.js';
+import { unpackedAsarPath } from './console-ctrl.js';
+import {
+  decodeConsoleOutput,
+  hasShortNameComponent,
+  memoryInfoFromStatus,
+  stripExtendedLengthPrefix,
+} from './decode.js';
 import { type CtrlCHelper, WindowsProcessKiller } from './killer.js';
+import { PdhIoSource } from './pdh.js';
 import { WindowsProcessSource } from './process-source.js';
-import { parseSchtasksQuery, schtasksChangeArgs, schtasksQueryArgs } from './schtasks.js';
-import { TypeperfIoSource } from './typeperf.js';
+import {
+  checkSchtasksChange,
+  checkSchtasksEnd,
+  parseSchtasksQuery,
+  schtasksChangeArgs,
+  schtasksEndArgs,
+  schtasksQueryArgs,
+} from './schtasks.js';
 import { loadWin32, type Win32Api } from './win32.js';
 
-export { ctrlCAllowedPids, ctrlCHelperArgs, parseCtrlCHelperOutput } from './console-ctrl.js';
-export * from './decode.js';
-export { parseSchtasksQuery, schtasksChangeArgs, schtasksQueryArgs } from './schtasks.js';
-export { parseTaskkillOutput, taskkillArgs } from './taskkill.js';
 export {
-  IoIntegrator,
-  parseTypeperfHeader,
-  parseTypeperfLine,
-  TypeperfIoSource,
-  typeperfArgs,
-} from './typeperf.js';
-export type { Win32Api } from './win32.js';
+  ctrlCAllowedPids,
+  ctrlCHelperArgs,
+  parseCtrlCHelperOutput,
+  unpackedAsarPath,
+} from './console-ctrl.js';
+export * from './decode.js';
+export { IO_COUNTERS, ioCountersFromRaw, PdhIoSource, pdhStatusText } from './pdh.js';
+export {
+  checkSchtasksChange,
+  checkSchtasksEnd,
+  parseSchtasksQuery,
+  schtasksChangeArgs,
+  schtasksEndArgs,
+  schtasksQueryArgs,
+} from './schtasks.js';
+export { parseTaskkillOutput, taskkillArgs } from './taskkill.js';
+export type { CounterQuery, NativeLayer, TerminateOutcome, Win32Api } from './win32.js';
+export { bindWin32 } from './win32.js';
 
 export interface WindowsPlatformOptions {
   clock: Clock;
@@ -39,6 +60,8 @@ export interface WindowsPlatformOptions {
   systemRoot?: string;
   /** Console Ctrl+C helper; null disables it (graceful = taskkill without /F). Defaults to our own binary. */
   ctrlC?: CtrlCHelper | null;
+  /** Nexus Ops' own PID, never stopped with its ancestors; defaults to process.pid. */
+  selfPid?: number;
 }
 
 export function windowsSystem32(
@@ -51,14 +74,19 @@ function defaultCtrlCHelper(): CtrlCHelper | null {
   try {
     // CommonJS bundle: require exists; ESM (tests, tsx): resolve relative to this file.
     const resolve = typeof require === 'function' ? require.resolve : createRequire(import.meta.url).resolve;
-    return { nodePath: process.execPath, koffiPath: resolve('koffi') };
+    return { nodePath: process.execPath, koffiPath: unpackedAsarPath(resolve('koffi')) };
   } catch {
     return null;
   }
 }
 
 export function createWindowsPlatform(options: WindowsPlatformOptions): Platform {
-  const win32 = options.win32 ?? loadWin32;
+  const loadApi = options.win32 ?? loadWin32;
+  let loaded: Win32Api | undefined;
+  const win32 = async (): Promise<Win32Api> => {
+    loaded ??= await loadApi();
+    return loaded;
+  };
   const system32 = windowsSystem32(options.systemRoot);
   let defaultRun: RunCommand | undefined;
   const run: RunCommand =
@@ -70,40 +98,33 @@ export function createWindowsPlatform(options: WindowsPlatformOptions): Platform
       }
       return defaultRun(file, args, runOptions);
     });
-  let typeperf: TypeperfIoSource | undefined;
+  const io = new PdhIoSource(win32, options.clock);
+  const longFolders = new Map<string, string>();
 
   const schtasksPath = `${system32}\\schtasks.exe`;
   const taskScheduler: TaskSchedulerPort = {
     async disable(taskName) {
-      const query = await run(schtasksPath, schtasksQueryArgs(taskName));
-      const state = parseSchtasksQuery(query.stdout, query.code, taskName);
-      if (!state.exists || !state.enabled) return { wasEnabled: false };
-      const change = await run(schtasksPath, schtasksChangeArgs(taskName, false));
-      if (change.code !== 0) {
-        throw new Error(
-          `schtasks could not disable "${taskName}": ${(change.stderr || change.stdout).trim()}`,
-        );
-      }
+      const state = parseSchtasksQuery(await run(schtasksPath, schtasksQueryArgs(taskName)), taskName);
+      if (!state.enabled) return { wasEnabled: false };
+      checkSchtasksChange(await run(schtasksPath, schtasksChangeArgs(taskName, false)), taskName, false);
       return { wasEnabled: true };
     },
     async enable(taskName) {
-      const change = await run(schtasksPath, schtasksChangeArgs(taskName, true));
-      if (change.code !== 0) {
-        throw new Error(
-          `schtasks could not enable "${taskName}": ${(change.stderr || change.stdout).trim()}`,
-        );
-      }
+      checkSchtasksChange(await run(schtasksPath, schtasksChangeArgs(taskName, true)), taskName, true);
+    },
+    async end(taskName) {
+      checkSchtasksEnd(await run(schtasksPath, schtasksEndArgs(taskName)), taskName);
     },
   };
 
   return {
     kind: 'windows',
-    processes: new WindowsProcessSource(win32),
+    processes: new WindowsProcessSource(win32, options.clock),
     killer: new WindowsProcessKiller({
       win32,
       run,
       taskkillPath: `${system32}\\taskkill.exe`,
-      selfPid: process.pid,
+      selfPid: options.selfPid ?? process.pid,
       ctrlC: options.ctrlC === undefined ? defaultCtrlCHelper() : options.ctrlC,
     }),
     cpuTimes: nodeCpuTimes,
@@ -129,17 +150,24 @@ export function createWindowsPlatform(options: WindowsPlatformOptions): Platform
       return spaces.filter((space): space is DiskSpace => space !== null);
     },
     async io() {
-      if (!typeperf) {
-        const oemCodePage = (await win32()).oemCodePage();
-        typeperf = new TypeperfIoSource(`${system32}\\typeperf.exe`, options.clock, (bytes) =>
-          decodeConsoleOutput(bytes, oemCodePage),
-        );
+      return io.read();
+    },
+    canonicalFolder(path) {
+      const plain = stripExtendedLengthPrefix(path.trim());
+      if (!hasShortNameComponent(plain)) return plain;
+      const known = longFolders.get(plain);
+      if (known !== undefined) return known;
+      if (!loaded) {
+        void win32().catch(() => undefined); // expanded once koffi is loaded (the first scan loads it)
+        return plain;
       }
-      return typeperf.read();
+      const long = loaded.longPathName(plain) ?? plain;
+      longFolders.set(plain, long);
+      return long;
     },
     taskScheduler,
     async close() {
-      await typeperf?.close();
+      io.close();
     },
   };
 }

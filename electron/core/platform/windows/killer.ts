@@ -3,12 +3,12 @@ import type { ProcessKiller, ProcessTarget, SignalOutcome, StopMode } from '../t
 import { ctrlCAllowedPids, ctrlCHelperArgs, parseCtrlCHelperOutput } from './console-ctrl.js';
 import type { ProcessEntry } from './decode.js';
 import { parseTaskkillOutput, TASKKILL_MAX_PIDS, taskkillArgs } from './taskkill.js';
-import type { Win32Api } from './win32.js';
+import type { TerminateOutcome, Win32Api } from './win32.js';
 
 export interface CtrlCHelper {
   /** Node or Electron binary that runs the helper script (Electron with ELECTRON_RUN_AS_NODE=1). */
   nodePath: string;
-  /** Resolved path of koffi's entry file, required by the helper. */
+  /** Resolved path of koffi's entry file, required by the helper (outside app.asar when packaged). */
   koffiPath: string;
 }
 
@@ -22,11 +22,16 @@ export interface WindowsKillerOptions {
   ctrlC: CtrlCHelper | null;
 }
 
+const PROTECTED: SignalOutcome['detail'] = 'Nexus Ops itself or one of its ancestors: not stopped';
+
 /**
- * Stops Windows processes: verifies each target's creation time first (PID reuse), then for a graceful
- * stop tries a console Ctrl+C and sends taskkill (no /F) to the rest; a force stop is taskkill /F.
- * Neither uses /T: the targets already are the whole tree (see taskkillArgs). Nexus Ops itself and its
- * ancestors are never signalled.
+ * Stops Windows processes. Every target is checked against its creation time first (PID reuse), and
+ * Nexus Ops itself and its live ancestors are never touched.
+ *
+ * graceful: a console Ctrl+C where the console allows it (the only request both real bots honour),
+ * else taskkill without /F (WM_CLOSE for windowed programs; console programs refuse it).
+ * force: TerminateProcess on the very handle whose creation time was just checked (psutil's way): no
+ * window between check and kill, and no process started per call.
  */
 export class WindowsProcessKiller implements ProcessKiller {
   constructor(private readonly options: WindowsKillerOptions) {}
@@ -34,18 +39,34 @@ export class WindowsProcessKiller implements ProcessKiller {
   async stop(targets: ProcessTarget[], mode: StopMode): Promise<SignalOutcome[]> {
     const api = await this.options.win32();
     const snapshot = api.snapshotProcesses();
-    const protectedPids = ancestorsAndSelf(api, snapshot, this.options.selfPid);
+    const byPid = new Map(snapshot.map((entry) => [entry.pid, entry]));
+    const protectedPids = ancestorsAndSelf(byPid, this.options.selfPid);
     const outcomes = new Map<number, SignalOutcome>();
-    const verified: number[] = [];
 
-    for (const target of targets) {
-      const outcome = this.verify(api, snapshot, protectedPids, target);
-      if (outcome) outcomes.set(target.pid, outcome);
-      else verified.push(target.pid);
+    if (mode === 'force') {
+      for (const { pid, startTime } of targets) {
+        outcomes.set(
+          pid,
+          protectedPids.has(pid)
+            ? { pid, result: 'error', detail: PROTECTED }
+            : forceOutcome(pid, api.terminateProcess(pid, startTime), byPid.get(pid), startTime),
+        );
+      }
+      return targets.map((target) => outcomes.get(target.pid)!);
+    }
+
+    const verified: number[] = [];
+    for (const { pid, startTime } of targets) {
+      const entry = byPid.get(pid);
+      if (protectedPids.has(pid)) outcomes.set(pid, { pid, result: 'error', detail: PROTECTED });
+      else if (!entry || entry.threads === 0) outcomes.set(pid, { pid, result: 'gone' });
+      else if (entry.startTime !== startTime) {
+        outcomes.set(pid, { pid, result: 'gone', detail: 'pid reused by another process' });
+      } else verified.push(pid);
     }
 
     let forTaskkill = verified;
-    if (mode === 'graceful' && this.options.ctrlC && verified.length > 0) {
+    if (this.options.ctrlC && verified.length > 0) {
       forTaskkill = [];
       for (const result of await this.sendCtrlC(this.options.ctrlC, snapshot, verified)) {
         if (result.sent) {
@@ -60,7 +81,7 @@ export class WindowsProcessKiller implements ProcessKiller {
       const chunk = forTaskkill.slice(start, start + TASKKILL_MAX_PIDS);
       const { code, stdout, stderr } = await this.options.run(
         this.options.taskkillPath,
-        taskkillArgs(chunk, mode),
+        taskkillArgs(chunk, 'graceful'),
       );
       for (const outcome of parseTaskkillOutput(stdout, stderr, chunk, code)) {
         outcomes.set(outcome.pid, outcome);
@@ -72,30 +93,8 @@ export class WindowsProcessKiller implements ProcessKiller {
     );
   }
 
-  private verify(
-    api: Win32Api,
-    snapshot: readonly ProcessEntry[],
-    protectedPids: ReadonlySet<number>,
-    target: ProcessTarget,
-  ): SignalOutcome | null {
-    const { pid } = target;
-    if (protectedPids.has(pid)) {
-      return { pid, result: 'error', detail: 'Nexus Ops itself or one of its ancestors: not stopped' };
-    }
-    const details = api.queryProcess(pid, false);
-    if (!details) {
-      return snapshot.some((entry) => entry.pid === pid)
-        ? { pid, result: 'denied', detail: 'cannot open the process to verify its start time' }
-        : { pid, result: 'gone' };
-    }
-    if (!details.alive) return { pid, result: 'gone' };
-    if (details.startTime !== target.startTime) {
-      return { pid, result: 'gone', detail: 'pid reused by another process' };
-    }
-    return null;
-  }
-
   private async sendCtrlC(helper: CtrlCHelper, snapshot: readonly ProcessEntry[], pids: number[]) {
+    // The snapshot carries creation times, so a parent link through a reused PID is not followed.
     const allowed = ctrlCAllowedPids(snapshot, pids, this.options.selfPid);
     const { stdout } = await this.options.run(
       helper.nodePath,
@@ -108,22 +107,45 @@ export class WindowsProcessKiller implements ProcessKiller {
   }
 }
 
+function forceOutcome(
+  pid: number,
+  outcome: TerminateOutcome,
+  entry: ProcessEntry | undefined,
+  startTime: number,
+): SignalOutcome {
+  switch (outcome) {
+    case 'terminated':
+      return { pid, result: 'sent' };
+    case 'gone':
+      return { pid, result: 'gone' };
+    case 'reused':
+      return { pid, result: 'gone', detail: 'pid reused by another process' };
+    case 'denied':
+      return { pid, result: 'denied', detail: 'access denied: this user may not end the process' };
+    case 'cannot-open':
+      // Still listed with its creation time: it is there, but not even a limited query is allowed.
+      return entry && entry.threads > 0 && entry.startTime === startTime
+        ? { pid, result: 'denied', detail: 'cannot open the process (protected)' }
+        : { pid, result: 'gone' };
+    case 'failed':
+      return { pid, result: 'error', detail: 'TerminateProcess failed' };
+  }
+}
+
 /**
  * Our own PID and the chain of live parents above it. Windows keeps a dead parent's PID in its children,
  * and that PID may since belong to an unrelated process: a real parent was created before its child,
- * so the walk stops at the first "parent" younger than the process above which it was found.
+ * so the walk stops at the first "parent" created after the process above which it was found.
  */
-function ancestorsAndSelf(api: Win32Api, snapshot: readonly ProcessEntry[], selfPid: number): Set<number> {
-  const parentOf = new Map(snapshot.map((entry) => [entry.pid, entry.ppid]));
+function ancestorsAndSelf(byPid: ReadonlyMap<number, ProcessEntry>, selfPid: number): Set<number> {
   const chain = new Set<number>([selfPid]);
-  let childStart = api.queryProcess(selfPid, false)?.startTime ?? Number.POSITIVE_INFINITY;
-  let current = parentOf.get(selfPid);
-  while (current !== undefined && current !== 0 && !chain.has(current)) {
-    const parentStart = api.queryProcess(current, false)?.startTime;
-    if (parentStart !== undefined && parentStart > childStart) break;
-    chain.add(current);
-    childStart = parentStart ?? childStart;
-    current = parentOf.get(current);
+  let child = byPid.get(selfPid);
+  while (child) {
+    const parent = byPid.get(child.ppid);
+    if (!parent || chain.has(parent.pid) || parent.pid === child.pid) break;
+    if (parent.startTime !== 0 && child.startTime !== 0 && parent.startTime > child.startTime) break;
+    chain.add(parent.pid);
+    child = parent;
   }
   return chain;
 }
