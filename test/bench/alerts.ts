@@ -3,12 +3,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchEvaluate, createAlerts } from '../../electron/core/alerts/index.js';
+import { createAlerts } from '../../electron/core/alerts/index.js';
 import { systemClock } from '../../electron/core/clock/index.js';
 import { schemaMigrations } from '../../electron/core/index.js';
 import { createNotifier } from '../../electron/core/notify/index.js';
 import { openStore } from '../../electron/core/store/index.js';
 import { notifyConfigSchema } from '../../shared/config/notify.js';
+import { benchEvaluate } from './alerts-evaluate.js';
 
 /** Evaluation cost: 200 rules over 500 series per cycle (issue 4 figure). */
 export async function benchAlertEvaluation() {

@@ -8,7 +8,6 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   type AlertNotifyMessage,
-  benchEvaluate,
   createAlerts,
   defaultRules,
   type LatestSample,
@@ -16,6 +15,7 @@ import {
 import { alertsMigration } from '../../electron/core/alerts/migrations/003-alerts.js';
 import { ManualClock } from '../../electron/core/clock/index.js';
 import { seriesKey } from '../../shared/series.js';
+import { benchEvaluate } from '../bench/alerts-evaluate.js';
 
 const dirs: string[] = [];
 afterAll(() => {

@@ -10,7 +10,6 @@ import type { Locate } from './rules.js';
 
 export type { ActionContext, AlertAction, RuleActionRunner } from './actions.js';
 export { type AlertsHandlers, createAlertsApi } from './api.js';
-export { type BenchResult, benchEvaluate } from './bench.js';
 export { type AlertsCapability, createAlertsCapability, ruleIssues } from './capability.js';
 export { defaultRules } from './defaults.js';
 export {

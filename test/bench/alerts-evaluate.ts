@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { AlertsEngine, type LatestSample } from './engine.js';
-import { alertsMigration } from './migrations/003-alerts.js';
+import { AlertsEngine, type LatestSample } from '../../electron/core/alerts/index.js';
+import { alertsMigration } from '../../electron/core/alerts/migrations/003-alerts.js';
 
 export interface BenchResult {
   rules: number;
