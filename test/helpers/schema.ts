@@ -71,13 +71,11 @@ export function schemaShape(db: Database.Database): SchemaShape {
 
 /** The full schema text at the current version (what a snapshot compares). */
 export function schemaText(db: Database.Database): string {
-  return (
-    db
-      .prepare<[], { sql: string }>(
-        "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type, name",
-      )
-      .all()
-      .map((r) => r.sql.replace(/\s+/g, ' ').trim())
-      .join(';\n') + ';\n'
-  );
+  return `${db
+    .prepare<[], { sql: string }>(
+      "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type, name",
+    )
+    .all()
+    .map((r) => r.sql.replace(/\s+/g, ' ').trim())
+    .join(';\n')};\n`;
 }
