@@ -53,5 +53,9 @@ export function createStopCapability(ctx: CoreContext, deps: StopCapabilityDeps)
     stop,
     handlers,
     health: () => (stop.isStopped() ? 'stopped' : 'ok'),
+    start() {
+      // A stop that a crash of Nexus Ops interrupted is finished before anything else relaunches a bot.
+      stop.finishInterrupted().catch((err: unknown) => ctx.log.error(`stop: ${String(err)}`));
+    },
   };
 }

@@ -70,8 +70,8 @@ export const noBotSchedules: BotSchedulePauser = {
  */
 export interface StopConfigView {
   stop: StopConfig;
-  /** The bots (their root folders get the kill-switch). */
-  bots: readonly { root: string }[];
+  /** The bots (their root folders get the kill-switch; external bots' Task Scheduler tasks are disabled). */
+  bots: readonly { root: string; run?: { mode: string; tasks?: readonly string[] } }[];
   monitor?: { families?: readonly { name: string; stopOnEmergency?: boolean }[] };
   notify?: { channels: readonly { id: string; enabled?: boolean }[] };
   ui?: { locale: 'ja' | 'en' };
@@ -138,6 +138,8 @@ export type StopHandlers = {
 
 export interface Stop {
   trigger(request: TriggerRequest): Promise<StopRun>;
+  /** Carries a stop that an end of Nexus Ops interrupted to its end (call once at start). */
+  finishInterrupted(): Promise<StopRun | null>;
   resume(request: ResumeRequest): Promise<StopStatus>;
   status(): StopStatus;
   history(limit?: number, before?: number): StopRun[];
@@ -159,6 +161,12 @@ const DEFAULT_REASONS: Record<StopSource, { ja: string; en: string }> = {
   cli: { ja: 'コマンドラインの緊急停止', en: 'Emergency stop from the command line' },
   rule: { ja: 'アラートルールによる自動停止', en: 'Automatic stop by an alert rule' },
 };
+
+/** The Task Scheduler tasks a stop disables and ends: `stop.windowsTasks` and every external bot's tasks. */
+export function stopTasksOf(config: StopConfigView): string[] {
+  const fromBots = config.bots.flatMap((b) => (b.run?.mode === 'external' ? (b.run.tasks ?? []) : []));
+  return [...new Set([...config.stop.windowsTasks, ...fromBots])];
+}
 
 export function stopFamiliesOf(config: StopConfigView): string[] {
   const families = config.monitor?.families;
@@ -296,7 +304,8 @@ export function createStop(deps: StopDeps): Stop {
     if (!repo.audit({ actor, action, details }) && run) run.recordedLate = true;
   }
 
-  async function execute(run: StopRun): Promise<StopRun> {
+  /** `continued`: a run that an end of Nexus Ops interrupted, carried to its end after the restart. */
+  async function execute(run: StopRun, continued = false): Promise<StopRun> {
     const c = cfg();
     const t0 = monotonic();
     const stepStart = new Map<StopPhase, number>();
@@ -321,7 +330,7 @@ export function createStop(deps: StopDeps): Stop {
     // 1. The request, before anything else; a failing database only delays the record.
     audit(
       run.actor,
-      'stop.requested',
+      continued ? 'stop.continued' : 'stop.requested',
       { runId: run.id, source: run.source, reason: run.reason, ruleId: run.ruleId, at: run.requestedAt },
       run,
     );
@@ -347,15 +356,16 @@ export function createStop(deps: StopDeps): Stop {
     // tasks run schtasks.exe (hundreds of ms each): they are disabled while the kill proceeds; the
     // kill awaits them and scans once more, so anything they launched meanwhile is stopped too.
     try {
-      run.pausedSchedules = await withTimeout((deps.schedules ?? noBotSchedules).pauseBotSchedules(), 5000);
+      const paused = await withTimeout((deps.schedules ?? noBotSchedules).pauseBotSchedules(), 5000);
+      run.pausedSchedules = [...new Set([...run.pausedSchedules, ...paused])];
     } catch (err) {
       run.errors.push(`bot schedules: ${errorText(err)}`);
     }
     const tasksDone = Promise.all(
-      c.stop.windowsTasks.map(async (task) => {
+      stopTasksOf(c).map(async (task) => {
         try {
           const { wasEnabled } = await deps.platform.taskScheduler.disable(task);
-          if (wasEnabled) run.disabledTasks.push(task);
+          if (wasEnabled && !run.disabledTasks.includes(task)) run.disabledTasks.push(task);
           // A running instance (cmd.exe at a hidden Y/N prompt) would make the task skip its triggers.
           await deps.platform.taskScheduler.end?.(task);
         } catch (err) {
@@ -374,7 +384,10 @@ export function createStop(deps: StopDeps): Stop {
         stopFamilies: stopFamiliesOf(c),
         botFolders: botFolders(c.bots).map((f) => deps.platform.canonicalFolder?.(f) ?? f),
         selfPid,
-        graceMs: c.stop.graceSeconds * 1000,
+        // A continued run sent its Ctrl+C before the restart: only what is left of the grace period remains.
+        graceMs: continued
+          ? Math.max(0, run.requestedAt + c.stop.graceSeconds * 1000 - deps.clock.now())
+          : c.stop.graceSeconds * 1000,
         verifyMs: c.stop.verifySeconds * 1000,
         pollMs: deps.pollMs ?? 100,
         monotonic,
@@ -510,11 +523,16 @@ export function createStop(deps: StopDeps): Stop {
         `a resume was still running after ${RESUME_WAIT_MS / 1000} s: check the tasks and the kill-switch`,
       );
     }
-    const done = execute(run).then(
+    return start(run);
+  }
+
+  /** Runs a stop in the background of the caller: joins, state and result the same for every door. */
+  function start(run: StopRun, continued = false): Promise<StopRun> {
+    const done = execute(run, continued).then(
       (finished) => {
         running = null;
         latest = finished;
-        unresumed.push(finished);
+        if (!unresumed.includes(finished)) unresumed.push(finished);
         emit({ type: 'stop.result', run: finished });
         stateChanged();
         return finished;
@@ -526,7 +544,7 @@ export function createStop(deps: StopDeps): Stop {
         run.finishedAt = deps.clock.now();
         run.errors.push(`stop failed: ${errorText(err)}`);
         latest = run;
-        unresumed.push(run);
+        if (!unresumed.includes(run)) unresumed.push(run);
         record(run);
         emit({ type: 'stop.result', run });
         stateChanged();
@@ -536,6 +554,26 @@ export function createStop(deps: StopDeps): Stop {
     running = { run, done };
     latest = run;
     stateChanged();
+    return done;
+  }
+
+  /**
+   * A stop that an end of Nexus Ops interrupted (a crash, a kill, a power cut) is carried to its end:
+   * kill-switch, schedules and tasks again (idempotent), a fresh snapshot of whatever is left, graceful
+   * then forced, verified, recorded. Called once at start; returns the finished run, or null.
+   */
+  async function finishInterrupted(): Promise<StopRun | null> {
+    if (running || resuming) return null;
+    const run = [...unresumed].reverse().find((r) => r.status === 'interrupted' && r.finishedAt === null);
+    if (!run) return null;
+    run.status = 'running';
+    run.errors.push(
+      locale() === 'ja'
+        ? 'Nexus Ops の再起動後にこの停止を最後まで実行しました'
+        : 'carried to its end after Nexus Ops restarted',
+    );
+    log(`stop: carrying the interrupted stop ${run.id} to its end`);
+    const done = start(run, true);
     return done;
   }
 
@@ -642,6 +680,7 @@ export function createStop(deps: StopDeps): Stop {
 
   const stop: Stop = {
     trigger,
+    finishInterrupted,
     resume,
     status,
     history,
