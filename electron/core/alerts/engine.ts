@@ -86,11 +86,17 @@ export interface AlertsDeps {
   writes?: WritePath;
   /** The language of notification texts (`ui.locale`); default Japanese. */
   locale?: () => Locale;
+  /** The longest an evaluation holds the event loop before it yields; default 20 ms. */
+  sliceBudgetMs?: number;
 }
 
 const MINUTE = 60_000;
 const FORECAST_REFRESH_MS = 5 * MINUTE;
 const VALUE_FLUSH_MS = MINUTE;
+const DEFAULT_SLICE_BUDGET_MS = 20;
+/** A slice always does this much, so a small evaluation is never split (and stays synchronous). */
+const MIN_STEPS_PER_SLICE = 512;
+const MAX_CHANGES_PER_SLICE = 256;
 
 /** ok / warning / critical from open alerts: firing or acknowledged, not suppressed. */
 export function healthOf(alerts: readonly Pick<Alert, 'state' | 'severity' | 'suppressed'>[]): AlertHealth {
@@ -133,10 +139,17 @@ export class AlertsEngine {
   private lastHealth: string | undefined;
   /** Open alerts read at start, attached to their rules by the first setConfig. */
   private pendingRestore: AlertRow[] | undefined;
+  /** Series waiting to be evaluated (newest value per series), and the sample in progress. */
+  private readonly pendingSamples = new Map<string, LatestSample>();
+  private cursor: { sample: LatestSample; bindings: Binding[]; index: number } | null = null;
+  private evaluating = false;
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly sliceBudgetMs: number;
 
   constructor(private readonly deps: AlertsDeps) {
     this.repo = new AlertsRepo(deps.db);
     this.clock = deps.clock;
+    this.sliceBudgetMs = deps.sliceBudgetMs ?? DEFAULT_SLICE_BUDGET_MS;
     this.locale = deps.locale ?? (() => 'ja');
     this.writes =
       deps.writes ??
@@ -251,38 +264,100 @@ export class AlertsEngine {
 
   // ---------------------------------------------------------------- evaluation
 
-  /** One evaluation over the newest value of the series a producer reported. */
+  /**
+   * Evaluates the newest value of the series a producer reported. The work runs in slices of at most
+   * SLICE_BUDGET_MS: 20 000 rules firing at once are evaluated, written and notified over many slices
+   * with the event loop free in between (the emergency stop and the UI keep answering). Samples that
+   * arrive meanwhile join the work (the newest value per series wins).
+   */
   evaluate(latest: readonly LatestSample[]): void {
+    for (const s of latest) this.pendingSamples.set(s.key, s);
+    if (!this.evaluating) this.runSlices();
+  }
+
+  /** Resolves when no evaluation is in progress (tests, benchmarks). */
+  idle(): Promise<void> {
+    if (!this.evaluating) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private runSlices(): void {
+    this.evaluating = true;
+    let done = true;
+    try {
+      done = this.evaluateSlice();
+    } catch (err) {
+      this.cursor = null;
+      this.pendingSamples.clear();
+      this.log(`evaluation failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (!done) {
+      // More to do: the rest runs after the event loop has turned (timers, I/O, the stop, the UI).
+      setImmediate(() => this.runSlices());
+      return;
+    }
+    this.evaluating = false;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** One slice; true when nothing is left to evaluate. */
+  private evaluateSlice(): boolean {
     const now = this.clock.now();
     this.lastEvaluatedAt = now;
     const staleMs = this.config.staleAfterMinutes * MINUTE;
     const batch = this.newBatch(now);
+    const deadline = performance.now() + this.sliceBudgetMs;
+    let steps = 0;
+    // A slice also ends after MAX_CHANGES_PER_SLICE state changes: committing one (row, event, notice) costs
+    // far more than evaluating it, and the commit is part of the slice.
+    const overBudget = () =>
+      batch.changed.size >= MAX_CHANGES_PER_SLICE ||
+      (++steps >= MIN_STEPS_PER_SLICE && (steps & 63) === 0 && performance.now() > deadline);
 
-    for (const s of latest) {
-      if (now - s.ts > staleMs) continue;
-      let bindings = this.rulesBySeries.get(s.key);
-      if (!bindings) {
-        bindings = (this.rulesByMetric.get(s.name) ?? [])
-          .filter((r) => matchesSelector(r, s.labels))
-          .map((rule) => ({ rule, key: openKey(rule.id, s.key) }));
-        this.rulesBySeries.set(s.key, bindings);
+    let cursor = this.cursor;
+    for (;;) {
+      if (!cursor) {
+        const next = this.pendingSamples.values().next();
+        if (next.done) break;
+        const s = next.value;
+        this.pendingSamples.delete(s.key);
+        if (now - s.ts > staleMs) continue;
+        let bindings = this.rulesBySeries.get(s.key);
+        if (!bindings) {
+          bindings = (this.rulesByMetric.get(s.name) ?? [])
+            .filter((r) => matchesSelector(r, s.labels))
+            .map((rule) => ({ rule, key: openKey(rule.id, s.key) }));
+          this.rulesBySeries.set(s.key, bindings);
+        }
+        cursor = { sample: s, bindings, index: 0 };
       }
-      for (const b of bindings) {
-        const value = b.rule.expr.forecast ? this.forecast(b, s, now) : s.value;
-        if (value === undefined || !Number.isFinite(value)) continue;
-        this.step(b, s, value, batch);
+      const { sample, bindings } = cursor;
+      while (cursor.index < bindings.length) {
+        const b = bindings[cursor.index++] as Binding;
+        const value = b.rule.expr.forecast ? this.forecast(b, sample, now) : sample.value;
+        if (value !== undefined && Number.isFinite(value)) this.step(b, sample, value, batch);
+        if (overBudget()) break;
       }
+      if (cursor.index >= bindings.length) cursor = null;
+      if (batch.changed.size >= MAX_CHANGES_PER_SLICE) break;
+      if (steps >= MIN_STEPS_PER_SLICE && performance.now() > deadline) break;
     }
 
-    const stale: Instance[] = [];
-    for (const inst of this.open.values()) if (now - inst.lastSeenAt > staleMs) stale.push(inst);
-    for (const inst of stale) this.close(inst, batch, `no data for ${formatDuration(now - inst.lastSeenAt)}`);
-    this.suppression.refresh(this.open.values(), batch);
+    const done = cursor === null && this.pendingSamples.size === 0;
+    if (done) {
+      const stale: Instance[] = [];
+      for (const inst of this.open.values()) if (now - inst.lastSeenAt > staleMs) stale.push(inst);
+      for (const inst of stale)
+        this.close(inst, batch, `no data for ${formatDuration(now - inst.lastSeenAt)}`);
+      this.suppression.refresh(this.open.values(), batch);
+    }
     for (const inst of batch.changed) if (inst.state === 'firing') this.escalation.step(inst, batch);
     if (batch.save.size > 0 || batch.events.length > 0) {
       for (const inst of this.open.values()) if (inst.valueDirty) batch.save.add(inst);
     }
     this.commit(batch);
+    this.cursor = cursor;
+    return done;
   }
 
   private step(binding: Binding, s: LatestSample, value: number, batch: Batch): void {
@@ -455,25 +530,28 @@ export class AlertsEngine {
   /** Writes the batch, then notifies, runs actions and announces the changes. Never throws. */
   private commit(batch: Batch): void {
     if (isQuiet(batch) && this.lastHealth !== undefined) return;
-    if (batch.save.size > 0 || batch.events.length > 0) {
-      const rows = [...batch.save].map((inst) => this.repo.alertParams(inst, batch.now));
-      const events = [...batch.events];
-      this.writes.write(
-        'alerts',
-        () => {
-          for (const r of rows) this.repo.saveParams(r);
-          for (const e of events) this.repo.addEvent(e);
-        },
-        { rows: rows.length + events.length },
-      );
-    }
-    for (const m of batch.messages) {
-      try {
-        this.deps.notifier.send(m);
-      } catch (err) {
-        this.log(`notifier refused a message for ${m.alertId}: ${(err as Error).message}`);
+    // The rows and the deliveries of one burst go in with one commit.
+    this.writes.batch(() => {
+      if (batch.save.size > 0 || batch.events.length > 0) {
+        const rows = [...batch.save].map((inst) => this.repo.alertParams(inst, batch.now));
+        const events = [...batch.events];
+        this.writes.write(
+          'alerts',
+          () => {
+            for (const r of rows) this.repo.saveParams(r);
+            for (const e of events) this.repo.addEvent(e);
+          },
+          { rows: rows.length + events.length },
+        );
       }
-    }
+      for (const m of batch.messages) {
+        try {
+          this.deps.notifier.send(m);
+        } catch (err) {
+          this.log(`notifier refused a message for ${m.alertId}: ${(err as Error).message}`);
+        }
+      }
+    });
     const settledNow: Instance[] = [];
     for (const inst of batch.actions) {
       this.actions.run(inst);

@@ -43,6 +43,8 @@ export interface Alerts {
   /** Retention: ended alerts and their events before `before` are deleted. */
   prune(before: number): void;
   loadErrors(): RuleLoadError[];
+  /** Resolves when the evaluation in progress (a large one runs in slices) has finished. */
+  idle(): Promise<void>;
   readonly api: AlertsHandlers;
 }
 
@@ -61,6 +63,7 @@ export function createAlerts(deps: AlertsDeps): Alerts {
     noteResume: (at) => engine.noteResume(at),
     prune: (before) => engine.prune(before),
     loadErrors: () => engine.loadErrors(),
+    idle: () => engine.idle(),
     api: createAlertsApi(engine),
   };
 }

@@ -256,15 +256,17 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     });
   }
 
+  /**
+   * Starts due attempts, oldest delivery first, up to maxConcurrent at once. Jobs are kept in id order
+   * (a Map keeps insertion order) and finished ones leave it, so a pump looks at few of them even when
+   * thousands wait.
+   */
   function pump(): void {
     if (closed) return;
     const now = clock.now();
-    const due = [...jobs.values()]
-      .filter((j) => !j.running && j.nextAttemptAt <= now)
-      .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.record.id - b.record.id);
-    for (const job of due) {
+    for (const job of jobs.values()) {
       if (inflight.size >= maxConcurrent) break;
-      start(job);
+      if (!job.running && job.nextAttemptAt <= now) start(job);
     }
   }
 
