@@ -13,7 +13,7 @@ import {
   type Handlers,
 } from './api/index.js';
 import { type Clock, systemClock } from './clock/index.js';
-import { type LiveConfig, openLiveConfig, resolveConfigFile } from './config/index.js';
+import { type LiveConfig, lastGoodConfigFile, openLiveConfig, resolveConfigFile } from './config/index.js';
 import { type DesktopPort, noDesktop } from './desktop/index.js';
 import { classifyProcesses, createMonitor, createMonitorHandlers, type Monitor } from './monitor/index.js';
 import { createNotifier, type Notifier } from './notify/index.js';
@@ -99,9 +99,10 @@ export function createCore(options: CoreOptions): Core {
   const config = openLiveConfig({
     file: configFile,
     fallback: defaults,
+    lastGoodFile: lastGoodConfigFile(options.dataDir),
     onIssues(issues) {
-      for (const issue of issues)
-        log.warn(`config: ${formatConfigIssue(issue)} (keeping the last good config)`);
+      // Each list ends with a notice saying what runs instead.
+      for (const issue of issues) log.warn(`config: ${formatConfigIssue(issue)}`);
       if (monitor) publishStatus();
     },
     onChange(next) {
