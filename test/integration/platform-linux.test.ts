@@ -58,8 +58,11 @@ describe('Linux platform against real processes', () => {
     expect(found.map((p) => p.pid).sort()).toEqual(sleepers.map((c) => c.pid).sort());
     for (const info of found) {
       expect(info.ppid).toBe(process.pid);
-      // argv[0] as the interpreter was started (a pyenv shim execs the full path).
-      expect(info.cmdline).toMatch(/(^|\/)python3 -c import time; time\.sleep\(60\) reply_bot_fake marker-/);
+      // argv[0] as the interpreter was started (a pyenv shim execs the full path); an argument with
+      // spaces is quoted, as Windows would, so its boundaries survive.
+      expect(info.cmdline).toMatch(
+        /(^|\/)python3 -c "import time; time\.sleep\(60\)" reply_bot_fake marker-/,
+      );
       expect(info.cmdline.endsWith(` reply_bot_fake ${marker}`)).toBe(true);
       expect(Math.abs(info.startTime - before)).toBeLessThan(5000);
       expect(info.rssBytes).toBeGreaterThan(1024 * 1024);
