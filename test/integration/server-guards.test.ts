@@ -215,10 +215,14 @@ describe('the API token (item 11)', () => {
     const dataDir = makeTempDir();
     const env = { NEXUS_OPS_TOKEN: undefined };
     const first = await startHeadless({ dataDir, env });
-    const token = new URL(first.printedUrl).searchParams.get('token');
-    expect(token?.length).toBeGreaterThanOrEqual(16);
-    expect(first.output()).toMatch(/printed only this once/);
-    await first.close();
+    let token: string | null;
+    try {
+      token = new URL(first.printedUrl).searchParams.get('token');
+      expect(token?.length).toBeGreaterThanOrEqual(16);
+      expect(first.output()).toMatch(/printed only this once/);
+    } finally {
+      await first.close();
+    }
 
     const second = await startHeadless({ dataDir, env });
     try {
