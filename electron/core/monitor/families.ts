@@ -213,6 +213,38 @@ export function classifyProcesses(
 }
 
 /**
+ * The run each member of a family belongs to, as the pid of the run's first process. A member with an
+ * ancestor in the same family is an instance of that ancestor's run: tsx's cli and the node child it
+ * starts are one TradingAssistantX run, a Chrome browser and its helpers one Chrome. The ancestry rule
+ * is classifyProcesses' (a parent that started after its child is a reused PID and ends the chain).
+ */
+export function runsOf(
+  members: readonly ProcessInfo[],
+  byPid: ReadonlyMap<number, ProcessInfo>,
+): Map<number, number> {
+  const memberPids = new Set<number>();
+  for (const m of members) memberPids.add(m.pid);
+  const roots = new Map<number, number>();
+  for (const m of members) {
+    let root = m.pid;
+    let current: ProcessInfo = m;
+    for (let steps = 0; steps < 64; steps++) {
+      const known = roots.get(current.pid);
+      if (known !== undefined && current !== m) {
+        root = known;
+        break;
+      }
+      const parent = byPid.get(current.ppid);
+      if (!parent || parent.pid === current.pid || parent.startTime > current.startTime + 1000) break;
+      if (memberPids.has(parent.pid)) root = parent.pid;
+      current = parent;
+    }
+    roots.set(m.pid, root);
+  }
+  return roots;
+}
+
+/**
  * Members of `family` with no living ancestor in `runnerFamily` (e.g. a bot Chrome whose Python died).
  */
 export function findOrphans(
