@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { compileRules } from '../../electron/core/alerts/index.js';
 import { createProcessTracker, parseDefaultFamilies } from '../../electron/core/monitor/index.js';
 import type { ProcessInfo } from '../../electron/core/platform/types.js';
 import { sortByRun } from '../../renderer/src/pages/processes/runs.js';
@@ -104,5 +105,20 @@ describe('runs of a family', () => {
     const rows = sortByRun(scan.instancesOf('bot-runner')).map((i) => i.pid);
     const [a, b] = run[0]!.startTime < other[0]!.startTime ? [run, other] : [other, run];
     expect(rows).toEqual([a[0]!.pid, a[1]!.pid, b[0]!.pid, b[1]!.pid]);
+  });
+
+  it('alert rules may use proc.runs (e.g. a bot started twice)', () => {
+    const { errors } = compileRules(
+      [
+        {
+          id: 'twice',
+          name: 'bot started twice',
+          expr: 'proc.runs{family="bot-runner"} > 1',
+          severity: 'warning',
+        },
+      ],
+      { file: 'c.yaml' },
+    );
+    expect(errors).toEqual([]);
   });
 });

@@ -41,6 +41,7 @@ export const monitorMetrics: readonly string[] = [
   'disk.free_pct',
   'disk.free_bytes',
   'proc.count',
+  'proc.runs',
   'proc.cpu_pct',
   'proc.rss',
   'proc.zombies',
