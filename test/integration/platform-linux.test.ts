@@ -51,8 +51,11 @@ describe('Linux platform against real processes', () => {
     const sleepers = [0, 1, 2].map(() => python('import time; time.sleep(60)', 'reply_bot_fake', marker));
     const found = await waitFor(async () => {
       const mine = (await platform.processes.list()).filter((p) => p.cmdline.includes(marker));
-      // Right after fork the child still shows node's argv until python3 execs.
-      return mine.length === 3 && mine.every((p) => p.name === 'python3') ? mine : undefined;
+      // Right after fork the child still shows node's argv until python3 execs, and right after the
+      // exec the interpreter has not mapped its libraries yet.
+      return mine.length === 3 && mine.every((p) => p.name === 'python3' && p.rssBytes > 1024 * 1024)
+        ? mine
+        : undefined;
     }, 'three sleepers');
 
     expect(found.map((p) => p.pid).sort()).toEqual(sleepers.map((c) => c.pid).sort());
