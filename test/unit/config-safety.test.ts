@@ -129,6 +129,18 @@ describe('a live edit is not applied until it has settled (item 1)', () => {
     expect(w.live.issues()).toEqual([]);
   });
 
+  it('nor the first half when it is longer than the old file (a comment block added at the top)', async () => {
+    const w = watched();
+    const edited = `${'# notes on the bots, written today\n'.repeat(40)}${OPERATOR_CONFIG.replace('graceSeconds: 7', 'graceSeconds: 9')}`;
+    const firstHalf = edited.slice(0, edited.indexOf('bots:'));
+    expect(firstHalf.length).toBeGreaterThan(OPERATOR_CONFIG.length);
+    writeFileSync(w.file, firstHalf);
+    await sleep(250);
+    writeFileSync(w.file, edited);
+    await waitFor(() => w.live.current().stop.graceSeconds === 9);
+    expect(w.changes.map((c) => c.bots.folders.length)).not.toContain(0);
+  });
+
   it('`{}` runs on the defaults on purpose, with a notice that says so', async () => {
     const w = watched();
     writeFileSync(w.file, '{}\n');

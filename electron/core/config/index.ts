@@ -64,8 +64,8 @@ export interface LiveConfigOptions {
   /** Quiet time after a change event before the file is read. */
   debounceMs?: number;
   /**
-   * A read that looks like a save in progress (empty, smaller than the last good file, broken,
-   * unreadable) is read again until it has not changed for this long, and only then applied or refused.
+   * A changed file is read again until it has not changed for this long, and only then applied or
+   * refused: an editor's save in progress (empty, cut short, broken) is never applied.
    */
   settleMs?: number;
   /** Longest wait for a file that keeps changing; then the last read decides. */
@@ -73,8 +73,8 @@ export interface LiveConfigOptions {
 }
 
 const DEFAULT_DEBOUNCE_MS = 150;
-// Editors that save in two writes do so a few hundred ms apart.
-const DEFAULT_SETTLE_MS = 1500;
+// Editors that save in two writes do so a few hundred ms apart; an edit applies this much later.
+const DEFAULT_SETTLE_MS = 1000;
 const DEFAULT_MAX_SETTLE_MS = 15_000;
 
 /** Local date and time, e.g. 2025-09-13 12:02:34. */
@@ -87,11 +87,10 @@ type Good = { config: Config; raw: unknown; locate: Locate };
 /**
  * Loads the config and follows edits.
  *
- * A change on disk is not a config edit until it has settled: an empty file, one smaller than the last
- * good one, or one that does not parse is read again until it stops changing (an editor saving in two
- * writes, a truncate-then-write), so a half-written file never replaces the operator's config, not even
- * for a moment. Once settled, a valid file is applied; anything else keeps the last good config and
- * says why. A file that is empty stays "not a config": running on the defaults on purpose is written
+ * A change on disk is not a config edit until it has settled: the file is read again until it stops
+ * changing (an editor saving in two writes, a truncate-then-write), so a half-written file (empty, cut
+ * short before `bots:`, broken) never replaces the operator's config, not even for a moment. Once
+ * settled, a valid file is applied; anything else keeps the last good config and says why. A file that is empty stays "not a config": running on the defaults on purpose is written
  * `{}` (or comments only) and is shown as a notice.
  *
  * At start there is no last good config in memory: the sections that are valid as written are used,
@@ -108,10 +107,8 @@ export function openLiveConfig(opts: LiveConfigOptions): LiveConfig {
   /** The file text the running config came from; undefined when it was pieced together at start. */
   let appliedText: string | undefined;
   let appliedAt = 0;
-  /** Length of the last good text: a file that shrinks below it is re-read before it counts. */
-  let goodLength = 0;
   let lastGood: LastGood | undefined = opts.lastGoodFile ? readLastGood(opts.lastGoodFile) : undefined;
-  /** A suspicious read waiting to settle: what was read, since when unchanged, since when waiting. */
+  /** A change waiting to settle: what was read, since when unchanged, since when waiting. */
   let pending: { signature: string; since: number; first: number } | undefined;
 
   const notice = (message: string): ConfigIssue => ({ file: opts.file, severity: 'notice', message });
@@ -135,7 +132,6 @@ export function openLiveConfig(opts: LiveConfigOptions): LiveConfig {
     good = { config: result.config, raw: result.raw, locate: result.locate };
     appliedText = result.text;
     appliedAt = Date.now();
-    goodLength = result.text.length;
     issues = [...result.notices, ...persist(result.text)];
     opts.onIssues?.(issues);
     if (changed) opts.onChange?.(result.config);
@@ -153,7 +149,6 @@ export function openLiveConfig(opts: LiveConfigOptions): LiveConfig {
       raw: result.partial?.raw ?? {},
       locate: result.partial?.locate ?? (() => undefined),
     };
-    goodLength = lastGood?.text.length ?? 0;
     const rest = SECTION_NAMES.filter((name) => !written.includes(name));
     const what =
       written.length === 0
@@ -198,13 +193,8 @@ export function openLiveConfig(opts: LiveConfigOptions): LiveConfig {
       }
       return;
     }
-    const shrunk = result.ok && result.text.length < goodLength;
-    if (result.ok && !shrunk) {
-      pending = undefined;
-      apply(result);
-      return;
-    }
-    // Not a config edit yet: read again until it stops changing.
+    // Not a config edit until it stops changing: a valid first half of a two-write save (the file cut
+    // at a line, say before `bots:`) is as much a save in progress as an empty or broken file.
     const now = Date.now();
     if (!pending || pending.signature !== signature) {
       pending = { signature, since: now, first: pending?.first ?? now };
