@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { systemClock } from './core/clock/index.js';
 import { createCore, schemaMigrations } from './core/index.js';
-import { loadOrCreateToken, startServer } from './core/server/index.js';
-import { runStopCli, STOP_CLI_HELP } from './core/stop/index.js';
+import { loadOrCreateToken, MIN_TOKEN_LENGTH, startServer, TokenError } from './core/server/index.js';
+import { loadStopCliConfig, runStopCli, STOP_CLI_HELP } from './core/stop/index.js';
 import { openStore } from './core/store/index.js';
 import { defaultDataDir, packageVersion, rendererDir, resourcesDir } from './paths.js';
 
@@ -13,6 +13,7 @@ Usage: nexus-ops <command> [options]
 
 Commands:
   serve                    Start headless mode: monitoring core + web dashboard on 127.0.0.1.
+  token                    Print the dashboard login link (it carries the API token: keep it private).
   --help                   Show this help.
 ${STOP_CLI_HELP}  audit verify             Checks the hash-chained audit trail; names the first broken row.
 Options (serve, and where to find the app for stop/resume/status):
@@ -21,8 +22,9 @@ Options (serve, and where to find the app for stop/resume/status):
   --config <file>    Config file (env NEXUS_OPS_CONFIG; default <data-dir>/config.yaml).
 
 Environment:
-  NEXUS_OPS_TOKEN    API token for headless mode. When unset, one is generated and kept in
-                     <data-dir>/api-token (owner-only); the printed dashboard URL carries it.
+  NEXUS_OPS_TOKEN    API token for headless mode (at least ${MIN_TOKEN_LENGTH} characters). When unset, one is
+                     generated and kept in <data-dir>/api-token (owner-only). The login link that
+                     carries it is printed once, when it is created; \`nexus-ops token\` prints it again.
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -45,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     return command || values.help ? 0 : 1;
   }
   if (command === 'serve') return serve(values);
+  if (command === 'token') return printToken(values);
   if (command === 'stop' || command === 'resume' || command === 'status') {
     return runStopCli(command, {
       reason: values.reason,
@@ -107,7 +110,16 @@ async function serve(values: { port?: string; 'data-dir'?: string; config?: stri
     await core.close();
     return 2;
   }
-  const { token, source, file } = loadOrCreateToken(dataDir, env.NEXUS_OPS_TOKEN);
+  let tokenInfo: ReturnType<typeof loadOrCreateToken>;
+  try {
+    tokenInfo = loadOrCreateToken(dataDir, env.NEXUS_OPS_TOKEN);
+  } catch (err) {
+    if (!(err instanceof TokenError)) throw err;
+    process.stderr.write(`nexus-ops: ${err.message}\n`);
+    await core.close();
+    return 2;
+  }
+  const { token, source, file } = tokenInfo;
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({
@@ -131,13 +143,18 @@ async function serve(values: { port?: string; 'data-dir'?: string; config?: stri
   process.on('unhandledRejection', (err) =>
     process.stderr.write(`nexus-ops: unhandled rejection: ${String(err)}\n`),
   );
+  // The login link carries the token: printed once, when the token is created, so later starts put
+  // nothing secret into a captured log.
   const tokenNote =
     source === 'env'
       ? 'token from NEXUS_OPS_TOKEN'
       : `token kept in ${file}${source === 'new' ? ' (new)' : ''}`;
+  const login =
+    source === 'new'
+      ? `Dashboard: ${server.loginUrl}\n(This link carries the new API token and is printed only this once; \`nexus-ops token\` prints it again.)\n`
+      : `Dashboard: ${server.url}\nLog in with the link that \`nexus-ops token\` prints${source === 'env' ? ' (it uses NEXUS_OPS_TOKEN)' : ''}.\n`;
   process.stdout.write(
-    `Nexus Ops ${version} headless mode (data: ${dataDir}; config: ${core.config.file}; ${tokenNote})\n` +
-      `Dashboard: ${server.loginUrl}\n`,
+    `Nexus Ops ${version} headless mode (data: ${dataDir}; config: ${core.config.file}; ${tokenNote})\n${login}`,
   );
   const shutdown = async () => {
     await server.close();
@@ -147,6 +164,37 @@ async function serve(values: { port?: string; 'data-dir'?: string; config?: stri
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
   return new Promise<number>(() => {});
+}
+
+/**
+ * `nexus-ops token`: the login link for the dashboard, on demand. The port is the one `serve` uses
+ * (--port, NEXUS_OPS_PORT, the config's server.port); the token is created if there is none yet.
+ */
+function printToken(values: { port?: string; 'data-dir'?: string; config?: string }): number {
+  const env = process.env;
+  const dataDir = values['data-dir'] ?? env.NEXUS_OPS_DATA_DIR ?? defaultDataDir();
+  let info: ReturnType<typeof loadOrCreateToken>;
+  try {
+    info = loadOrCreateToken(dataDir, env.NEXUS_OPS_TOKEN);
+  } catch (err) {
+    if (!(err instanceof TokenError)) throw err;
+    process.stderr.write(`nexus-ops: ${err.message}\n`);
+    return 2;
+  }
+  const config = loadStopCliConfig({ dataDir, configFile: values.config, port: values.port, env });
+  for (const w of config.warnings) process.stderr.write(`nexus-ops: ${w}\n`);
+  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
+    process.stderr.write(`nexus-ops: port "${config.port}" is not a number between 0 and 65535\n`);
+    return 2;
+  }
+  const port = config.port === 0 ? '<port>' : String(config.port);
+  process.stdout.write(`http://127.0.0.1:${port}/?token=${encodeURIComponent(info.token)}\n`);
+  process.stderr.write(
+    info.source === 'env'
+      ? 'nexus-ops: the token comes from NEXUS_OPS_TOKEN. Keep this link private: it opens the dashboard.\n'
+      : `nexus-ops: the token is kept in ${info.file}${info.source === 'new' ? ' (created now)' : ''}. Keep this link private: it opens the dashboard.\n`,
+  );
+  return 0;
 }
 
 if (require.main === module) {

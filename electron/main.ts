@@ -199,22 +199,27 @@ if (!app.requestSingleInstanceLock()) {
     // The same local API as headless mode, so `nexus-ops stop` and a second screen reach this app.
     const dataDir = process.env.NEXUS_OPS_DATA_DIR ?? app.getPath('userData');
     const port = Number(process.env.NEXUS_OPS_PORT ?? core.config.current().server.port);
-    startServer({
-      dispatcher: core.dispatcher,
-      events: core.events,
-      token: loadOrCreateToken(dataDir, process.env.NEXUS_OPS_TOKEN).token,
-      port,
-      staticDir: rendererDir(),
-      version: packageVersion(),
-    }).then(
-      (running) => {
-        server = running;
-      },
-      (err: unknown) =>
-        console.error(
-          `[nexus-ops] local API not started: ${err instanceof Error ? err.message : String(err)}`,
-        ),
-    );
+    // A NEXUS_OPS_TOKEN that is too short refuses the local API, not the app.
+    Promise.resolve()
+      .then(() =>
+        startServer({
+          dispatcher: core!.dispatcher,
+          events: core!.events,
+          token: loadOrCreateToken(dataDir, process.env.NEXUS_OPS_TOKEN).token,
+          port,
+          staticDir: rendererDir(),
+          version: packageVersion(),
+        }),
+      )
+      .then(
+        (running) => {
+          server = running;
+        },
+        (err: unknown) =>
+          console.error(
+            `[nexus-ops] local API not started: ${err instanceof Error ? err.message : String(err)}`,
+          ),
+      );
   });
 
   app.on('before-quit', () => {

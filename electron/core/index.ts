@@ -27,7 +27,7 @@ import {
   type Logger,
 } from './capability/index.js';
 import { type Clock, systemClock } from './clock/index.js';
-import { type LiveConfig, openLiveConfig, resolveConfigFile } from './config/index.js';
+import { type LiveConfig, lastGoodConfigFile, openLiveConfig, resolveConfigFile } from './config/index.js';
 import { type DesktopPort, noDesktop } from './desktop/index.js';
 import { createJobRunner, type JobRunner } from './jobs/index.js';
 import { createMonitorCapability, SAMPLE_JOB } from './monitor/index.js';
@@ -109,9 +109,10 @@ export function createCore(options: CoreOptions): Core {
   const config = openLiveConfig({
     file: configFile,
     fallback: configSchema.parse({}),
+    lastGoodFile: lastGoodConfigFile(options.dataDir),
     onIssues(issues) {
-      for (const issue of issues)
-        log.warn(`config: ${formatConfigIssue(issue)} (keeping the last good config)`);
+      // Each list ends with a notice saying what runs instead.
+      for (const issue of issues) log.warn(`config: ${formatConfigIssue(issue)}`);
       hooks.emit('status.changed', {});
     },
     onChange(next: Config) {

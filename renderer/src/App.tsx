@@ -53,11 +53,17 @@ function StatusBanners() {
   const { t } = useTranslation();
   const status = useLive((s) => s.status);
   if (!status) return null;
+  // Only notices (e.g. a file with no settings): informative, not a warning.
+  const problems = status.configIssues.some((issue) => issue.severity !== 'notice');
   return (
     <>
       {status.configIssues.length > 0 && (
-        <div className="banner warning" role="alert" data-testid="config-warning">
-          <strong>{t('status.configIssues')}</strong>
+        <div
+          className={`banner ${problems ? 'warning' : 'notice'}`}
+          role={problems ? 'alert' : 'status'}
+          data-testid={problems ? 'config-warning' : 'config-notice'}
+        >
+          <strong>{t(problems ? 'status.configIssues' : 'status.configNotices')}</strong>
           <ul>
             {status.configIssues.map((issue) => (
               <li key={formatConfigIssue(issue)}>

@@ -81,6 +81,11 @@ export const processStateSchema = z.enum([
 export const processInstanceSchema = z.object({
   pid: z.number().int(),
   ppid: z.number().int(),
+  /**
+   * The run this process is an instance of: the pid of the run's first process (itself when no
+   * ancestor is in the same family; e.g. tsx's node child belongs to the tsx cli's run).
+   */
+  runPid: z.number().int(),
   name: z.string(),
   /** Secrets masked. */
   cmdline: z.string(),
@@ -110,7 +115,13 @@ export type LeakTrend = z.infer<typeof leakTrendSchema>;
 
 export const familySummarySchema = z.object({
   name: z.string(),
+  /** Processes. */
   count: z.number().int(),
+  /**
+   * Runs: processes with no ancestor in the same family. One TradingAssistantX run (tsx cli and its
+   * node child) is one run of two processes; a Chrome browser with its helpers is one run.
+   */
+  runs: z.number().int(),
   cpuPct: z.number(),
   rssBytes: z.number(),
   /** Linux: processes in Z state; Windows: also orphans (its runner died). */

@@ -32,6 +32,11 @@ export const configIssueSchema = z.object({
   col: z.number().int().optional(),
   path: z.string().optional(),
   message: z.string(),
+  /**
+   * 'notice': not a problem, but something the operator should know (a file with no settings runs on
+   * the defaults; which sections run on the last good config). Absent: a problem in the file.
+   */
+  severity: z.literal('notice').optional(),
 });
 export type ConfigIssue = z.infer<typeof configIssueSchema>;
 

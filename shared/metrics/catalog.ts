@@ -57,7 +57,15 @@ export const metricCatalog = [
   m('net.rx_bps', 'bytes_per_second', 'rate', ['iface'], 'ネットワーク受信速度', 'Network received'),
   m('net.tx_bps', 'bytes_per_second', 'rate', ['iface'], 'ネットワーク送信速度', 'Network sent'),
   // Process families (monitor)
-  m('proc.count', 'count', 'gauge', ['family'], 'プロセス数 (実行単位)', 'Processes (runs)'),
+  m('proc.count', 'count', 'gauge', ['family'], 'プロセス数', 'Processes'),
+  m(
+    'proc.runs',
+    'count',
+    'gauge',
+    ['family'],
+    '実行数 (親子のプロセスをまとめて 1 つ)',
+    'Runs (a process and its same-family children count once)',
+  ),
   m('proc.cpu_pct', 'percent', 'gauge', ['family'], 'プロセスの CPU 使用率', 'Process CPU usage'),
   m(
     'proc.rss',

@@ -1,5 +1,14 @@
-/** Debian's Chromium and the flags it needs on these closed-network machines. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { findBrowser } from './find-browser.js';
+
+const found = findBrowser();
+
+/**
+ * The browser the tests drive and start as bot Chrome: CHROMIUM_PATH, else the system Chromium or
+ * Chrome (Edge on Windows). `npm test` checks first that there is one (browser-check.ts).
+ */
+export const CHROMIUM = found.ok ? found.path : (process.env.CHROMIUM_PATH ?? '/usr/bin/chromium');
+
+/** The flags a headless Chromium needs on these closed-network machines. */
 
 export const CHROMIUM_FLAGS = [
   '--no-sandbox',

@@ -9,7 +9,10 @@ export const cliPath = join(repoRoot, 'dist', 'electron', 'cli.cjs');
 
 export interface Headless {
   url: string;
+  /** The dashboard link with the token (built from the known token when the printed one has none). */
   loginUrl: string;
+  /** The link as printed on stdout. */
+  printedUrl: string;
   port: number;
   token: string;
   dataDir: string;
@@ -39,13 +42,15 @@ export async function startHeadless(
   const dataDir = opts.dataDir ?? makeTempDir();
   const configFile = join(dataDir, 'config.yaml');
   writeFileSync(configFile, opts.config ?? 'monitor:\n  liveIntervalSeconds: 1\n');
-  const token = randomBytes(16).toString('hex');
+  // opts.env may set NEXUS_OPS_TOKEN itself, or unset it (undefined) so that the app generates one.
+  const envToken =
+    opts.env && 'NEXUS_OPS_TOKEN' in opts.env ? opts.env.NEXUS_OPS_TOKEN : randomBytes(16).toString('hex');
   const child = spawn(process.execPath, [cliPath, 'serve', '--port', '0'], {
     env: {
       ...process.env,
       NEXUS_OPS_DATA_DIR: dataDir,
       NEXUS_OPS_CONFIG: configFile,
-      NEXUS_OPS_TOKEN: token,
+      NEXUS_OPS_TOKEN: envToken,
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -57,7 +62,7 @@ export async function startHeadless(
   child.stderr?.on('data', (d: Buffer) => {
     out += d.toString();
   });
-  const loginUrl = await new Promise<string>((resolveUrl, reject) => {
+  const printedUrl = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`headless mode did not start:\n${out}`)), 30_000);
     const check = () => {
       const m = /Dashboard: (\S+)/.exec(out);
@@ -72,11 +77,15 @@ export async function startHeadless(
       reject(new Error(`headless mode exited with ${code}:\n${out}`));
     });
   });
-  const url = new URL(loginUrl);
+  // The printed link carries the token only when the token was created by this start.
+  const url = new URL(printedUrl);
   const base = `${url.protocol}//${url.host}`;
+  const token = url.searchParams.get('token') ?? envToken ?? '';
+  const loginUrl = `${base}/?token=${encodeURIComponent(token)}`;
   return {
     url: base,
     loginUrl,
+    printedUrl,
     port: Number(url.port),
     token,
     dataDir,

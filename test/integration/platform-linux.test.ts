@@ -51,15 +51,21 @@ describe('Linux platform against real processes', () => {
     const sleepers = [0, 1, 2].map(() => python('import time; time.sleep(60)', 'reply_bot_fake', marker));
     const found = await waitFor(async () => {
       const mine = (await platform.processes.list()).filter((p) => p.cmdline.includes(marker));
-      // Right after fork the child still shows node's argv until python3 execs.
-      return mine.length === 3 && mine.every((p) => p.name === 'python3') ? mine : undefined;
+      // Right after fork the child still shows node's argv until python3 execs, and right after the
+      // exec the interpreter has not mapped its libraries yet.
+      return mine.length === 3 && mine.every((p) => p.name === 'python3' && p.rssBytes > 1024 * 1024)
+        ? mine
+        : undefined;
     }, 'three sleepers');
 
     expect(found.map((p) => p.pid).sort()).toEqual(sleepers.map((c) => c.pid).sort());
     for (const info of found) {
       expect(info.ppid).toBe(process.pid);
-      // argv[0] as the interpreter was started (a pyenv shim execs the full path).
-      expect(info.cmdline).toMatch(/(^|\/)python3 -c import time; time\.sleep\(60\) reply_bot_fake marker-/);
+      // argv[0] as the interpreter was started (a pyenv shim execs the full path); an argument with
+      // spaces is quoted, as Windows would, so its boundaries survive.
+      expect(info.cmdline).toMatch(
+        /(^|\/)python3 -c "import time; time\.sleep\(60\)" reply_bot_fake marker-/,
+      );
       expect(info.cmdline.endsWith(` reply_bot_fake ${marker}`)).toBe(true);
       expect(Math.abs(info.startTime - before)).toBeLessThan(5000);
       expect(info.rssBytes).toBeGreaterThan(1024 * 1024);

@@ -13,6 +13,7 @@ import { ApiFailure } from '../../shared/api/contract.js';
 import type { StopApiEvent } from '../../shared/api/stop.js';
 import { createTestStop, openTestStore } from '../fixtures/fake-bot/harness.js';
 import {
+  chromiumTreeComplete,
   descendants,
   type FakeBot,
   isAlive,
@@ -48,6 +49,17 @@ function storeIn(dir: string): Store {
   return store;
 }
 
+/** Targets that appeared after the snapshot: the verify phase forces them at once and says how many. */
+function newcomersForced(events: StopApiEvent[], runId: string): number {
+  let count = 0;
+  for (const e of events) {
+    if (e.type !== 'stop.progress' || e.runId !== runId || e.phase !== 'verify') continue;
+    const m = /^(\d+) new target\(s\)$/.exec(e.message ?? '');
+    if (m) count += Number(m[1]);
+  }
+  return count;
+}
+
 function phases(events: StopApiEvent[], runId: string): string[] {
   const seen: string[] = [];
   for (const e of events) {
@@ -60,6 +72,8 @@ describe('emergency stop on Linux with a fake Nexus 02', () => {
   it('stops the runner and its Chromium trees, spares the operator Chromium, writes the kill-switch; resume removes it', async () => {
     const dataDir = tempDir('nexus-ops-stop-data-');
     const bot: FakeBot = track(await startFakeBot());
+    // Complete trees: a helper spawned after the stop's snapshot would be a newcomer, forced at once.
+    for (const pid of bot.childPids) expect(chromiumTreeComplete(pid), `chromium ${pid}`).toBe(true);
     const operator: OperatorChrome = track(await startOperatorChromium());
     const botTree = [bot.runnerPid, ...descendants(bot.runnerPid)];
     const operatorTree = [operator.pid, ...descendants(operator.pid)];
@@ -82,7 +96,11 @@ describe('emergency stop on Linux with a fake Nexus 02', () => {
     expect(run.families['bot-runner']).toBe(1);
     expect(run.families['bot-chrome']).toBeGreaterThanOrEqual(3);
     // The runner stops on Ctrl+C like the real bot: no target of the snapshot needed force (no 'force'
-    // phase; a helper Chromium spawned after the snapshot would be forced in the verify phase).
+    // phase). The fake bot's Chromium trees are complete before the stop (startFakeBot waits for their
+    // helpers); a helper a browser still spawns after the snapshot is forced at once in the verify
+    // phase, and is the only thing that may count as forced.
+    const newcomers = newcomersForced(t.events, run.id);
+    expect(run.counts.forced).toBe(newcomers);
     expect(phases(t.events, run.id)).toEqual([
       'requested',
       'kill-switch',
@@ -116,7 +134,7 @@ describe('emergency stop on Linux with a fake Nexus 02', () => {
         status: 'done',
         targets: run.counts.targets,
         stopped: run.counts.stopped,
-        forced: 0,
+        forced: newcomers,
         resumed_at: null,
       },
     ]);
@@ -160,6 +178,28 @@ describe('emergency stop on Linux with a fake Nexus 02', () => {
     expect(run.families['bot-runner']).toBeUndefined();
     for (const pid of chromeTree) expect(isAlive(pid), `chrome pid ${pid}`).toBe(false);
   });
+
+  // Issue 10, item 6: the command line is read argument by argument, so a profile path with a space, a
+  // quote or Japanese in it is still under the bot folder.
+  for (const name of ['bot folder ', 'bot "quoted" folder ', 'ボット フォルダ ', "bot's ünï "]) {
+    it(`kills an orphaned bot Chromium in a folder named ${JSON.stringify(name)}`, async () => {
+      const dataDir = tempDir('nexus-ops-stop-data-');
+      const folder = makeBotFolder(`nexus-ops ${name}`);
+      cleanups.push(() => rmSync(folder, { recursive: true, force: true }));
+      const bot = track(await startFakeBot({ folder, browsers: 1 }));
+      const chrome = bot.childPids[0]!;
+      const chromeTree = [chrome, ...descendants(chrome)];
+      process.kill(bot.runnerPid, 'SIGKILL');
+      await new Promise((r) => bot.child.once('exit', r));
+      expect(isAlive(chrome)).toBe(true);
+
+      const t = createTestStop({ store: storeIn(dataDir), folders: [folder], stop: { graceSeconds: 2 } });
+      const run = await t.stop.trigger({ source: 'cli', reason: 'orphans' });
+      expect(run.status).toBe('done');
+      expect(run.families['bot-chrome']).toBeGreaterThanOrEqual(chromeTree.length);
+      for (const pid of chromeTree) expect(isAlive(pid), `chrome pid ${pid}`).toBe(false);
+    });
+  }
 
   it('force-kills a python3 that ignores SIGINT and SIGTERM after the grace period and reports it forced', async () => {
     const dataDir = tempDir('nexus-ops-stop-data-');

@@ -27,8 +27,10 @@ describe('config validation', () => {
     expect(result.config.ui.locale).toBe('ja');
   });
 
-  it('accepts an empty file as all defaults', () => {
-    const result = parseConfigText('', 'empty.yaml');
+  it('treats an empty file as not a config (a save in progress), and `{}` as all defaults', () => {
+    const empty = parseConfigText('', 'empty.yaml');
+    expect(empty).toMatchObject({ ok: false, empty: true });
+    const result = parseConfigText('{}', 'defaults.yaml');
     expect(result.ok && result.config).toEqual(configSchema.parse({}));
   });
 

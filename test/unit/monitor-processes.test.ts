@@ -44,6 +44,7 @@ describe('process tracker', () => {
       .map((s) => [s.name, s.value]);
     expect(samples).toEqual([
       ['proc.count', 2],
+      ['proc.runs', 2],
       ['proc.cpu_pct', 0.6],
       ['proc.rss', 70e6],
       ['proc.zombies', 0],

@@ -67,7 +67,7 @@ describe('linuxStateFromLetter', () => {
 describe('small /proc files', () => {
   it('turns a NUL-separated argv into one line', () => {
     expect(parseCmdline('python3\0-m\0reply_bot.multi_main\0--config\0a b.yaml\0')).toBe(
-      'python3 -m reply_bot.multi_main --config a b.yaml',
+      'python3 -m reply_bot.multi_main --config "a b.yaml"',
     );
     expect(parseCmdline('')).toBe('');
   });

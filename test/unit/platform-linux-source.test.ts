@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -73,6 +73,14 @@ describe('Linux process source over a procfs directory', () => {
         rssBytes: 500 * 4096,
       },
     ]);
+  });
+
+  it('names a Chromium helper caught while it execs /proc/self/exe after its real program', async () => {
+    // stat still shows the forking thread's name; the command line is already the exec'd one
+    writeProcess(40, 'ThreadPoolSingl', 1000, '/proc/self/exe\0--type=renderer\0');
+    symlinkSync('/usr/lib/chromium/chromium', join(root, '40', 'exe'));
+    const platform = createLinuxPlatform({ clock, procRoot: root });
+    expect((await platform.processes.list())[0]?.name).toBe('chromium');
   });
 
   it('caches the command line of settled processes until comm changes (exec)', async () => {

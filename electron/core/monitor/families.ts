@@ -1,5 +1,5 @@
 import type { FamilyDef, FamilyMatch } from '../../../shared/config/monitor.js';
-import type { ProcessInfo } from '../platform/index.js';
+import { type ProcessInfo, programOf, splitCommandLine } from '../platform/index.js';
 
 export interface ClassifyContext {
   /** The bots' root folders: Chrome profiles under these are bot Chrome. */
@@ -26,15 +26,9 @@ function compile(match: FamilyMatch): CompiledMatch {
   return compiled;
 }
 
-/** The command line's first word (quoted or not), which is the program path. */
+/** The program of a command line (its first argument, quoted or not). */
 export function firstWord(cmdline: string): string {
-  const text = cmdline.trimStart();
-  if (text.startsWith('"')) {
-    const end = text.indexOf('"', 1);
-    return end < 0 ? text.slice(1) : text.slice(1, end);
-  }
-  const space = text.search(/\s/);
-  return space < 0 ? text : text.slice(0, space);
+  return programOf(cmdline);
 }
 
 function exeBase(path: string): string {
@@ -68,17 +62,21 @@ export function normalizeFolder(path: string): string {
 }
 
 // `--user-data-dir=...` (Chrome) and `--database=...` (its crashpad handler, which Linux re-parents to
-// init). Windows quotes a whole argument that holds a space: `"--user-data-dir=C:\Users\A B\p"`.
-const PROFILE_FLAG_QUOTED_ARG = /(?:^|\s)"--(?:user-data-dir|database)=([^"]*)"/gi;
-const PROFILE_FLAG = /(?:^|\s)--(?:user-data-dir|database)(?:=|\s+)("[^"]*"|'[^']*'|\S+)/gi;
+// init).
+const PROFILE_FLAG = /^--(?:user-data-dir|database)(=?)(.*)$/is;
 
-/** The profile folders named on a Chrome command line. */
+/**
+ * The profile folders named on a Chrome command line, read argument by argument: the platforms keep
+ * argument boundaries (Windows quotes, Linux joins argv the same way), so a folder with spaces, quotes
+ * or Japanese in its name comes back whole. `--user-data-dir <dir>` (two arguments) is read too.
+ */
 export function profileDirs(cmdline: string): string[] {
   const dirs: string[] = [];
-  for (const m of cmdline.matchAll(PROFILE_FLAG_QUOTED_ARG)) if (m[1]) dirs.push(m[1]);
-  for (const m of cmdline.matchAll(PROFILE_FLAG)) {
-    let value = m[1] ?? '';
-    if (/^["']/.test(value)) value = value.slice(1, -1);
+  const args = splitCommandLine(cmdline);
+  for (let i = 1; i < args.length; i++) {
+    const m = PROFILE_FLAG.exec(args[i]!);
+    if (!m) continue;
+    const value = m[1] === '=' ? m[2]! : m[2] === '' ? (args[i + 1] ?? '') : '';
     if (value) dirs.push(value);
   }
   return dirs;
@@ -216,6 +214,38 @@ export function classifyProcesses(
     );
   });
   return result;
+}
+
+/**
+ * The run each member of a family belongs to, as the pid of the run's first process. A member with an
+ * ancestor in the same family is an instance of that ancestor's run: tsx's cli and the node child it
+ * starts are one TradingAssistantX run, a Chrome browser and its helpers one Chrome. The ancestry rule
+ * is classifyProcesses' (a parent that started after its child is a reused PID and ends the chain).
+ */
+export function runsOf(
+  members: readonly ProcessInfo[],
+  byPid: ReadonlyMap<number, ProcessInfo>,
+): Map<number, number> {
+  const memberPids = new Set<number>();
+  for (const m of members) memberPids.add(m.pid);
+  const roots = new Map<number, number>();
+  for (const m of members) {
+    let root = m.pid;
+    let current: ProcessInfo = m;
+    for (let steps = 0; steps < 64; steps++) {
+      const known = roots.get(current.pid);
+      if (known !== undefined && current !== m) {
+        root = known;
+        break;
+      }
+      const parent = byPid.get(current.ppid);
+      if (!parent || parent.pid === current.pid || parent.startTime > current.startTime + 1000) break;
+      if (memberPids.has(parent.pid)) root = parent.pid;
+      current = parent;
+    }
+    roots.set(m.pid, root);
+  }
+  return roots;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { FamilyDef } from '../../../shared/config/monitor.js';
 import type { Sample } from '../../../shared/series.js';
 import type { Platform, ProcessInfo } from '../platform/index.js';
 import { maskSecrets } from '../secrets/index.js';
-import { classifyProcesses, findOrphans } from './families.js';
+import { classifyProcesses, findOrphans, runsOf } from './families.js';
 import type { LeakTrend } from './leak.js';
 
 export interface ProcessScan {
@@ -105,6 +105,7 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
     for (const p of processes) byPid.set(p.pid, p);
     const summaries: FamilySummary[] = [];
     const orphansByFamily = new Map<string, Set<number>>();
+    const runsByFamily = new Map<string, Map<number, number>>();
     const samples: Sample[] = [];
     for (const family of families) {
       const members = classified.get(family.name) ?? [];
@@ -116,6 +117,9 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
           : [],
       );
       orphansByFamily.set(family.name, orphans);
+      const runs = runsOf(members, byPid);
+      runsByFamily.set(family.name, runs);
+      const runCount = new Set(runs.values()).size;
       let cpu = 0;
       let rss = 0;
       let zombies = 0;
@@ -130,6 +134,7 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
       summaries.push({
         name: family.name,
         count: members.length,
+        runs: runCount,
         cpuPct: round1(cpu),
         rssBytes: rss,
         zombies,
@@ -141,6 +146,7 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
       const labels = { family: family.name };
       samples.push(
         { name: 'proc.count', labels, ts, value: members.length },
+        { name: 'proc.runs', labels, ts, value: runCount },
         { name: 'proc.cpu_pct', labels, ts, value: round1(cpu) },
         { name: 'proc.rss', labels, ts, value: rss },
         { name: 'proc.zombies', labels, ts, value: zombies },
@@ -154,9 +160,11 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
       let list = built.get(name);
       if (!list) {
         const orphans = orphansByFamily.get(name) ?? new Set<number>();
+        const runs = runsByFamily.get(name) ?? new Map<number, number>();
         list = (classified.get(name) ?? []).map((p) => ({
           pid: p.pid,
           ppid: p.ppid,
+          runPid: runs.get(p.pid) ?? p.pid,
           name: p.name,
           cmdline: maskedCmdline(seen.get(p.pid), p),
           cpuPct: round1(cpuPct.get(p.pid) ?? 0),

@@ -12,6 +12,7 @@ import type { RunCommand } from './run.js';
 import type { Platform } from './types.js';
 import { createWindowsPlatform } from './windows/index.js';
 
+export { joinArgs, programOf, quoteArg, splitCommandLine } from './command-line.js';
 export { createLinuxPlatform, type LinuxPlatformOptions } from './linux.js';
 export type { RunCommand, RunResult } from './run.js';
 export { createRunCommand } from './run.js';

@@ -2,6 +2,7 @@
  * Pure parsers for Linux /proc text. No I/O here: linux.ts reads the files and hands the text in, so
  * every parser is unit-tested with literal strings.
  */
+import { joinArgs } from './command-line.js';
 import type { CpuTimes, ProcessState } from './types.js';
 
 /** Clock ticks per second (USER_HZ). Fixed at 100 by the kernel ABI on every mainstream architecture. */
@@ -63,11 +64,21 @@ export function parseProcStat(text: string): ProcStat | null {
   };
 }
 
-/** /proc/<pid>/cmdline: NUL-separated argv, usually NUL-terminated. */
+/**
+ * /proc/<pid>/cmdline: NUL-separated argv, usually NUL-terminated. The arguments are joined the way
+ * Windows quotes a command line (joinArgs), so an argument with a space, a quote or nothing in it stays
+ * one argument for everything that reads the text (profile folders, family rules, the UI).
+ *
+ * A process that rewrote its title (Chromium's zygote and helpers, setproctitle users) has one string
+ * there, already joined with spaces by the program itself: its boundaries are gone, so it is kept as
+ * written rather than quoted as a single argument. Such helpers are recognised through their parent.
+ */
 export function parseCmdline(raw: string): string {
   let end = raw.length;
   while (end > 0 && raw.charCodeAt(end - 1) === 0) end--;
-  return raw.slice(0, end).replaceAll('\0', ' ');
+  const text = raw.slice(0, end);
+  if (!text.includes('\0')) return text;
+  return joinArgs(text.split('\0'));
 }
 
 /**

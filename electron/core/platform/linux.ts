@@ -257,10 +257,12 @@ interface CachedCmdline {
 /**
  * Chromium starts its helpers (network service, renderers) through /proc/self/exe, so their comm is
  * "exe" and their argv[0] is "/proc/self/exe": the real program is the target of /proc/<pid>/exe.
- * One readlink, only for such processes, cached with the command line.
+ * One readlink, only for such processes, cached with the command line. The command line decides, not
+ * comm: a helper that execs between the stat read and the cmdline read still has the name of the
+ * thread that forked it in its stat ("ThreadPoolSingl"); the next scan sees the new comm and re-reads.
  */
 function realName(procRoot: string, entry: string, comm: string, cmdline: string): string {
-  if (comm !== 'exe' || !cmdline.startsWith('/proc/self/exe')) return comm;
+  if (!cmdline.startsWith('/proc/self/exe')) return comm;
   try {
     return basename(readlinkSync(`${procRoot}/${entry}/exe`)).replace(/ \(deleted\)$/, '') || comm;
   } catch {

@@ -1,10 +1,12 @@
-export { loadOrCreateToken } from './token.js';
+export { loadOrCreateToken, MIN_TOKEN_LENGTH, TokenError, tokenFile } from './token.js';
 
 import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { getCookie, setCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
 import type { ApiEvent } from '../../../shared/api/index.js';
@@ -46,6 +48,59 @@ export interface RunningServer {
 
 const HOST = '127.0.0.1';
 
+/** Largest request body the API reads: the biggest legitimate call (a silence, a query) is a few kB. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Where a request is meant to go, checked before anything else reads it: the Host header must name
+ * this server exactly as it is reached (`127.0.0.1:<port>` or `localhost:<port>`, lower case), and an
+ * absolute-form target (`POST http://other.example/api/... HTTP/1.1`) must name it too. Anything else is
+ * a request for another server (or a DNS-rebinding page) and is answered 421 Misdirected Request.
+ * Returns the reason to refuse, or undefined.
+ */
+export function misdirected(
+  host: string | undefined,
+  target: string | undefined,
+  hosts: Set<string>,
+): string | undefined {
+  if (!host || !hosts.has(host)) return 'Host not allowed';
+  const url = target ?? '/';
+  if (url.startsWith('/')) return undefined;
+  let named: string;
+  try {
+    named = new URL(url).host;
+  } catch {
+    return 'request target not allowed';
+  }
+  return hosts.has(named) ? undefined : 'request target names another host';
+}
+
+/**
+ * The browser's word on where a state-changing request comes from. A page on another origin (another
+ * port on 127.0.0.1 is "same-site" and carries the SameSite=Strict cookie) is refused; a request
+ * without these headers is not from a browser page (the CLI, curl) and must carry the token anyway.
+ */
+export function foreignOrigin(
+  headers: { origin?: string; secFetchSite?: string },
+  hosts: Set<string>,
+): string | undefined {
+  const site = headers.secFetchSite?.toLowerCase();
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    return `Sec-Fetch-Site: ${site}`;
+  }
+  if (headers.origin !== undefined) {
+    let host: string | undefined;
+    try {
+      const origin = new URL(headers.origin);
+      host = origin.protocol === 'http:' ? origin.host : undefined;
+    } catch {
+      host = undefined;
+    }
+    if (!host || !hosts.has(host)) return `Origin: ${headers.origin}`;
+  }
+  return undefined;
+}
+
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -55,10 +110,12 @@ function sameSecret(a: string, b: string): boolean {
 export function createApp(opts: Omit<ServerOptions, 'port'>, allowedHosts: () => Set<string>) {
   const app = new Hono();
 
-  // DNS-rebinding guard: a page on another name that resolves to 127.0.0.1 is refused.
+  // DNS-rebinding guard: a page on another name that resolves to 127.0.0.1 is refused. The node server
+  // checks the raw request first (startServer); this covers app.fetch called directly.
   app.use('*', async (c, next) => {
-    const host = (c.req.header('host') ?? '').toLowerCase();
-    if (!allowedHosts().has(host)) return c.text('Host not allowed', 421);
+    const hosts = allowedHosts();
+    const host = c.req.header('host') ?? '';
+    if (!hosts.has(host) || !hosts.has(new URL(c.req.url).host)) return c.text('Host not allowed', 421);
     await next();
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('Referrer-Policy', 'no-referrer');
@@ -76,6 +133,47 @@ export function createApp(opts: Omit<ServerOptions, 'port'>, allowedHosts: () =>
     }
     await next();
   });
+
+  // Every call may change state (stop, resume, ack, silence): only from our own page or a non-browser client.
+  app.use('/api/call/*', async (c, next) => {
+    const foreign = foreignOrigin(
+      { origin: c.req.header('origin'), secFetchSite: c.req.header('sec-fetch-site') },
+      allowedHosts(),
+    );
+    if (foreign) {
+      return c.json(
+        {
+          ok: false,
+          error: {
+            code: 'unauthorized',
+            message: `cross-origin request refused (${foreign}): call the API from the Nexus Ops page or a command-line client`,
+          },
+        },
+        403,
+      );
+    }
+    await next();
+  });
+
+  app.use(
+    '/api/call/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => {
+        c.header('Connection', 'close');
+        return c.json(
+          {
+            ok: false,
+            error: {
+              code: 'invalid_input',
+              message: `request body larger than ${MAX_BODY_BYTES / 1024 / 1024} MB: no API call needs that much; send less`,
+            },
+          },
+          413,
+        );
+      },
+    }),
+  );
 
   app.post('/api/call/:method', async (c) => {
     if (!(c.req.header('content-type') ?? '').startsWith('application/json')) {
@@ -164,9 +262,28 @@ export function createApp(opts: Omit<ServerOptions, 'port'>, allowedHosts: () =>
 export function startServer(opts: ServerOptions): Promise<RunningServer> {
   let hosts = new Set<string>();
   const app = createApp(opts, () => hosts);
+  const listener = getRequestListener(app.fetch);
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    // Before the adapter parses the target: it answers 400 to a Host it cannot map (LOCALHOST:port).
+    const refused = misdirected(req.headers.host, req.url, hosts);
+    if (refused) {
+      res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end(refused);
+      return;
+    }
+    void listener(req, res);
+  });
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: opts.port, hostname: HOST }, (info: AddressInfo) => {
-      const port = info.port;
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') {
+        reject(
+          new Error(
+            `port ${opts.port} on 127.0.0.1 is already in use: another Nexus Ops may be running; set NEXUS_OPS_PORT or --port to another port`,
+          ),
+        );
+      } else reject(err);
+    });
+    server.listen(opts.port, HOST, () => {
+      const port = (server.address() as AddressInfo).port;
       hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
       const url = `http://${HOST}:${port}/`;
       resolve({
@@ -176,18 +293,9 @@ export function startServer(opts: ServerOptions): Promise<RunningServer> {
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());
-            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+            server.closeAllConnections();
           }),
       });
-    });
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') {
-        reject(
-          new Error(
-            `port ${opts.port} on 127.0.0.1 is already in use: another Nexus Ops may be running; set NEXUS_OPS_PORT or --port to another port`,
-          ),
-        );
-      } else reject(err);
     });
   });
 }

@@ -10,13 +10,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { StopApiEvent, StopRun, StopStatus } from '../../../shared/api/stop.js';
-import { botFolders, botsConfigSchema } from '../../../shared/config/bots.js';
-import { DEFAULT_PORT, serverConfigSchema, uiConfigSchema } from '../../../shared/config/core.js';
-import { type FamilyDef, monitorConfigSchema } from '../../../shared/config/monitor.js';
-import { stopConfigSchema } from '../../../shared/config/stop.js';
+import { botFolders } from '../../../shared/config/bots.js';
+import { DEFAULT_PORT } from '../../../shared/config/core.js';
+import type { FamilyDef } from '../../../shared/config/monitor.js';
+import { type Config, configSchema, formatConfigIssue } from '../../../shared/config/schema.js';
 import { systemClock } from '../clock/index.js';
+import { lastGoodConfigFile, loadConfigFile, readLastGood, SECTION_NAMES } from '../config/index.js';
 import { classifyProcesses } from '../monitor/index.js';
 import { createPlatform } from '../platform/index.js';
 import { type Migration, openStore, type Store } from '../store/index.js';
@@ -68,42 +68,54 @@ interface ResolvedConfig {
   warnings: string[];
 }
 
-/** Reads each section on its own: a typo in one section must not cost the stop its bot folders. */
-export function loadStopCliConfig(options: StopCliOptions): ResolvedConfig {
+/**
+ * Reads the config with the app's own loader: each section that is valid as written is used, the
+ * others come from the copy of the last config that loaded (kept in the data directory by the app) or
+ * the defaults, so a typo or a syntax error in one section never costs the stop its bot folders. A
+ * FIFO, an oversized file or an alias bomb is refused like any other broken file, never read blindly.
+ */
+export function loadStopCliConfig(
+  options: Pick<StopCliOptions, 'dataDir' | 'configFile' | 'port' | 'env'>,
+): ResolvedConfig {
   const env = options.env ?? process.env;
   const explicit = options.configFile ?? env.NEXUS_OPS_CONFIG;
   const candidate = explicit ?? join(options.dataDir, 'config.yaml');
   const warnings: string[] = [];
-  let raw: Record<string, unknown> = {};
+  let config: Config = configSchema.parse({});
   let file: string | null = null;
-  if (existsSync(candidate)) {
+  // existsSync is a stat: it never opens (and never blocks on) what is there.
+  if (explicit || existsSync(candidate)) {
     file = candidate;
-    try {
-      const parsed: unknown = parseYaml(readFileSync(candidate, 'utf8'));
-      if (parsed && typeof parsed === 'object') raw = parsed as Record<string, unknown>;
-    } catch (err) {
-      warnings.push(`${candidate}: ${err instanceof Error ? err.message : String(err)}; using defaults`);
+    const result = loadConfigFile(candidate);
+    if (result.ok) config = result.config;
+    else {
+      const copy = readLastGood(lastGoodConfigFile(options.dataDir));
+      const baseName = copy ? 'the last good config' : 'the defaults';
+      const sections = result.partial?.sections ?? {};
+      config = { ...(copy?.config ?? config), ...sections };
+      for (const issue of result.issues) warnings.push(`config: ${formatConfigIssue(issue)}`);
+      for (const name of Object.keys(result.partial?.raw ?? {})) {
+        if ((SECTION_NAMES as string[]).includes(name) && !(name in sections)) {
+          warnings.push(`config section "${name}" is invalid; using ${baseName} for it`);
+        }
+      }
+      const fromFile = Object.keys(sections);
+      warnings.push(
+        fromFile.length > 0
+          ? `using the sections that are valid as written (${fromFile.join(', ')}) and ${baseName} for the others`
+          : `using ${baseName}`,
+      );
     }
-  } else if (explicit) {
-    warnings.push(`${candidate} not found; using defaults`);
   }
-  const section = <T>(name: string, schema: { safeParse(v: unknown): { success: boolean; data?: T } }): T => {
-    const result = schema.safeParse(raw[name] ?? {});
-    if (result.success) return result.data as T;
-    warnings.push(`config section "${name}" is invalid; using its defaults`);
-    return schema.safeParse({}).data as T;
-  };
-  const server = section('server', serverConfigSchema);
-  const monitor = section('monitor', monitorConfigSchema);
   const view: StopConfigView = {
-    stop: section('stop', stopConfigSchema),
-    bots: section('bots', botsConfigSchema),
-    monitor,
-    ui: section('ui', uiConfigSchema),
+    stop: config.stop,
+    bots: config.bots,
+    monitor: config.monitor,
+    ui: config.ui,
   };
   const portText = options.port ?? env.NEXUS_OPS_PORT;
-  const port = portText !== undefined ? Number(portText) : (server.port ?? DEFAULT_PORT);
-  return { view, families: monitor.families, port, file, warnings };
+  const port = portText !== undefined ? Number(portText) : (config.server.port ?? DEFAULT_PORT);
+  return { view, families: config.monitor.families, port, file, warnings };
 }
 
 function readToken(options: StopCliOptions): string | null {

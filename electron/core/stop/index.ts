@@ -44,7 +44,13 @@ import {
 import { createStopRepo, type StopStorePort } from './repo.js';
 
 export { createStopCapability, type StopCapability, type StopCapabilityDeps } from './capability.js';
-export { runStopCli, STOP_CLI_HELP, type StopCliCommand, type StopCliOptions } from './cli.js';
+export {
+  loadStopCliConfig,
+  runStopCli,
+  STOP_CLI_HELP,
+  type StopCliCommand,
+  type StopCliOptions,
+} from './cli.js';
 export type { Classify } from './kill.js';
 export { stopMigration } from './migrations/005-stop.js';
 export type { StopStorePort } from './repo.js';

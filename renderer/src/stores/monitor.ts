@@ -97,6 +97,7 @@ export function familyValues(families: FamilySummary[]): Record<string, number> 
   for (const f of families) {
     const labels = { family: f.name };
     v[seriesKey('proc.count', labels)] = f.count;
+    v[seriesKey('proc.runs', labels)] = f.runs;
     v[seriesKey('proc.cpu_pct', labels)] = f.cpuPct;
     v[seriesKey('proc.rss', labels)] = f.rssBytes;
     v[seriesKey('proc.zombies', labels)] = f.zombies;

@@ -7,7 +7,7 @@ import { formatBytes } from '../../i18n/index.js';
 import { type SparkMetric, sparkKey, useMonitor } from '../../stores/monitor.js';
 import { InstancesTable } from './InstancesTable.js';
 
-export type SortColumn = 'name' | 'count' | 'cpu' | 'memory' | 'status';
+export type SortColumn = 'name' | 'runs' | 'count' | 'cpu' | 'memory' | 'status';
 export interface SortState {
   column: SortColumn;
   descending: boolean;
@@ -20,6 +20,7 @@ export function problemScore(f: FamilySummary): number {
 
 const VALUE: Record<SortColumn, (f: FamilySummary) => number | string> = {
   name: (f) => f.name,
+  runs: (f) => f.runs,
   count: (f) => f.count,
   cpu: (f) => f.cpuPct,
   memory: (f) => f.rssBytes,
@@ -166,6 +167,7 @@ export function FamilyTable({
       <thead>
         <tr>
           <SortHeader column="name" sort={sort} onSort={onSort} />
+          <SortHeader column="runs" sort={sort} onSort={onSort} numeric />
           <SortHeader column="count" sort={sort} onSort={onSort} numeric />
           <SortHeader column="cpu" sort={sort} onSort={onSort} numeric />
           <SortHeader column="memory" sort={sort} onSort={onSort} numeric />
@@ -207,6 +209,9 @@ export function FamilyTable({
                     </span>
                   )}
                 </td>
+                <td className="num" data-testid="family-runs" title={t('processes.runsTitle')}>
+                  {f.runs}
+                </td>
                 <td className="num" data-testid="family-count">
                   {f.count}
                 </td>
@@ -221,7 +226,7 @@ export function FamilyTable({
               </tr>
               {open && (
                 <tr className="instances-row">
-                  <td colSpan={6}>
+                  <td colSpan={7}>
                     <InstancesTable family={f.name} />
                   </td>
                 </tr>

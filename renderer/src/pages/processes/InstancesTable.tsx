@@ -4,6 +4,7 @@ import type { ProcessInstance } from '../../../../shared/api/monitor.js';
 import { formatPct } from '../../components/charts/format.js';
 import { formatBytes, formatDateTime } from '../../i18n/index.js';
 import { fetchInstances, useMonitor } from '../../stores/monitor.js';
+import { sortByRun } from './runs.js';
 
 const CMDLINE_SHOWN = 90;
 
@@ -31,9 +32,7 @@ export function InstancesTable({ family }: { family: string }) {
         return;
       }
       setError(null);
-      setInstances(
-        r.value ? [...r.value.instances].sort((a, b) => a.startTime - b.startTime || a.pid - b.pid) : [],
-      );
+      setInstances(r.value ? sortByRun(r.value.instances) : []);
     });
     return () => {
       cancelled = true;
@@ -59,6 +58,7 @@ export function InstancesTable({ family }: { family: string }) {
     <table className="instances" data-testid="instances-table" data-family={family}>
       <thead>
         <tr>
+          <th className="num">{t('processes.inst.run')}</th>
           <th className="num">{t('processes.inst.pid')}</th>
           <th className="num">{t('processes.inst.ppid')}</th>
           <th>{t('processes.inst.name')}</th>
@@ -71,7 +71,17 @@ export function InstancesTable({ family }: { family: string }) {
       </thead>
       <tbody>
         {instances.map((p) => (
-          <tr key={p.pid} data-testid="instance-row" data-pid={p.pid} data-state={p.state}>
+          <tr
+            key={p.pid}
+            data-testid="instance-row"
+            data-pid={p.pid}
+            data-run={p.runPid}
+            data-state={p.state}
+            className={p.pid === p.runPid ? 'run-first' : 'run-member'}
+          >
+            <td className="num muted" title={t('processes.inst.runTitle')}>
+              {p.pid === p.runPid ? p.runPid : '↳'}
+            </td>
             <td className="num">{p.pid}</td>
             <td className="num">{p.ppid}</td>
             <td>{p.name}</td>
