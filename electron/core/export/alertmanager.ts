@@ -220,9 +220,19 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   function secretsOf(): string[] {
     const a = am();
     const values: string[] = [];
-    for (const v of [a.bearerToken, a.basicAuth?.password, ...a.urls]) {
+    for (const v of [a.bearerToken, a.basicAuth?.password]) {
       const resolved = v === undefined ? undefined : tryResolve(v);
       if (resolved) values.push(resolved);
+    }
+    // A URL is shown (it names the failing server); only a password inside it is a secret.
+    for (const u of a.urls) {
+      const resolved = tryResolve(u);
+      try {
+        const password = resolved ? decodeURIComponent(new URL(resolved).password) : '';
+        if (password) values.push(password);
+      } catch {
+        // not a URL: the schema let a ${env:} reference through that resolved to garbage; nothing to mask
+      }
     }
     return values;
   }
@@ -232,13 +242,21 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
     let url: string;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     try {
-      url = `${resolveEnvRefs(target.base, deps.env).replace(/\/+$/, '')}/api/v2/alerts`;
+      // fetch refuses credentials in a URL: `http://user:pw@host` becomes a Basic header.
+      const parsed = new URL(resolveEnvRefs(target.base, deps.env));
+      const inUrl = {
+        user: decodeURIComponent(parsed.username),
+        password: decodeURIComponent(parsed.password),
+      };
+      parsed.username = '';
+      parsed.password = '';
+      url = `${parsed.toString().replace(/\/+$/, '')}/api/v2/alerts`;
       if (a.bearerToken) headers.authorization = `Bearer ${resolveEnvRefs(a.bearerToken, deps.env)}`;
       else if (a.basicAuth) {
         const user = resolveEnvRefs(a.basicAuth.username, deps.env);
         const password = resolveEnvRefs(a.basicAuth.password, deps.env);
-        headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-      }
+        headers.authorization = basic(user, password);
+      } else if (inUrl.user || inUrl.password) headers.authorization = basic(inUrl.user, inUrl.password);
     } catch (err) {
       if (err instanceof MissingEnvError) {
         throw new SendError(
@@ -375,6 +393,10 @@ function maskUrl(url: string): string {
   } catch {
     return maskValue(url);
   }
+}
+
+function basic(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 }
 
 function dashboardLink(template: string | undefined, instance: string): string | undefined {
