@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -265,3 +265,21 @@ describe('Prometheus fires and resolves exactly when Nexus Ops does', () => {
 function rep(value: number, count: number): number[] {
   return Array.from({ length: count }, () => value);
 }
+
+describe('the example Prometheus configuration', () => {
+  it.skipIf(missing('promtool'))('passes promtool check config with the rule file next to it', () => {
+    const dir = tempDir();
+    const example = resolve(import.meta.dirname, '..', '..', 'resources', 'prometheus', 'prometheus.yml');
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'scrape-token-0123456789abcdef\n');
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      readFileSync(example, 'utf8').replace('/etc/prometheus/nexus-ops-scrape-token', tokenFile),
+    );
+    writeFileSync(join(dir, 'nexus-ops-rules.yml'), readFileSync(RULE_FILE, 'utf8'));
+    const r = promtool(['check', 'config', join(dir, 'prometheus.yml')]);
+    expect(r.output).toContain('SUCCESS');
+    expect(r.output).toContain(`${generated.converted.length} rules found`);
+    expect(r.code).toBe(0);
+  });
+});
