@@ -355,7 +355,11 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
       if (!enabled()) return;
       // Only changes Alertmanager sees: pending alerts never leave the PC.
       if (alert.state === 'pending' || alert.state === 'inactive') return;
-      void sendNow();
+      sendNow().catch((err: unknown) =>
+        deps.log.warn(
+          `export: forwarding to Alertmanager: ${err instanceof Error ? err.message : String(err)}`,
+        ),
+      );
     },
     async sendDue() {
       syncTargets();
