@@ -29,6 +29,7 @@ import {
 import { type Clock, systemClock } from './clock/index.js';
 import { type LiveConfig, lastGoodConfigFile, openLiveConfig, resolveConfigFile } from './config/index.js';
 import { type DesktopPort, noDesktop } from './desktop/index.js';
+import { createExportCapability } from './export/index.js';
 import { createJobRunner, type JobRunner } from './jobs/index.js';
 import { createMonitorCapability, SAMPLE_JOB } from './monitor/index.js';
 import { createNotifyCapability, notifyMigration } from './notify/index.js';
@@ -176,6 +177,15 @@ export function createCore(options: CoreOptions): Core {
     samplerJob: SAMPLE_JOB,
   });
   capabilities.push(app);
+  capabilities.push(
+    createExportCapability(ctx, {
+      alerts: alerts.alerts,
+      stop: stop.stop,
+      jobs,
+      appStatus: () => app.status(),
+      samplerJob: SAMPLE_JOB,
+    }),
+  );
 
   const handlers = combineHandlers(capabilities);
   for (const c of capabilities) for (const job of c.jobs ?? []) jobs.add(job);

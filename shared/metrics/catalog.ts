@@ -28,6 +28,8 @@ export interface MetricDef {
   /** Label names; every sample of the metric carries exactly these (bounded values: no PIDs, no free text). */
   labels: readonly string[];
   help: { ja: string; en: string };
+  /** Its Prometheus name when the derived one would mislead (electron/core/export/names.ts derives the rest). */
+  exportName?: string;
 }
 
 const m = <const N extends string>(
@@ -57,7 +59,11 @@ export const metricCatalog = [
   m('net.rx_bps', 'bytes_per_second', 'rate', ['iface'], 'ネットワーク受信速度', 'Network received'),
   m('net.tx_bps', 'bytes_per_second', 'rate', ['iface'], 'ネットワーク送信速度', 'Network sent'),
   // Process families (monitor)
-  m('proc.count', 'count', 'gauge', ['family'], 'プロセス数', 'Processes'),
+  {
+    ...m('proc.count', 'count', 'gauge', ['family'], 'プロセス数', 'Processes'),
+    // `_count` is reserved for histograms and summaries in Prometheus.
+    exportName: 'nexus_proc_processes',
+  },
   m(
     'proc.runs',
     'count',

@@ -2,7 +2,7 @@
  * The alerts door: rules over the samples every producer announces, alert lifecycle, silences and
  * maintenance windows, escalation, rule actions. See README.md for the parts.
  */
-import type { Alert, AlertHealth } from '../../../shared/api/alerts.js';
+import type { Alert, AlertHealth, AlertRuleInfo } from '../../../shared/api/alerts.js';
 import type { RuleLoadError } from '../../../shared/config/alerts.js';
 import { type AlertsHandlers, createAlertsApi } from './api.js';
 import { type AlertsDeps, AlertsEngine, type LatestSample } from './engine.js';
@@ -43,6 +43,8 @@ export interface Alerts {
   /** Retention: ended alerts and their events before `before` are deleted. */
   prune(before: number): void;
   loadErrors(): RuleLoadError[];
+  /** The loaded rules and the ones that failed to load. */
+  ruleInfo(): { rules: AlertRuleInfo[]; errors: RuleLoadError[] };
   /** Resolves when the evaluation in progress (a large one runs in slices) has finished. */
   idle(): Promise<void>;
   readonly api: AlertsHandlers;
@@ -63,6 +65,7 @@ export function createAlerts(deps: AlertsDeps): Alerts {
     noteResume: (at) => engine.noteResume(at),
     prune: (before) => engine.prune(before),
     loadErrors: () => engine.loadErrors(),
+    ruleInfo: () => engine.ruleInfo(),
     idle: () => engine.idle(),
     api: createAlertsApi(engine),
   };

@@ -11,6 +11,7 @@ import { getCookie, setCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
 import type { ApiEvent } from '../../../shared/api/index.js';
 import type { Dispatcher, EventBus } from '../api/index.js';
+import { metricsResponse } from '../export/index.js';
 
 export const TOKEN_COOKIE = 'nexus_ops_token';
 
@@ -123,6 +124,8 @@ export function createApp(opts: Omit<ServerOptions, 'port'>, allowedHosts: () =>
   });
 
   app.get('/api/health', (c) => c.json({ ok: true, version: opts.version }));
+  // Prometheus scrapes: the scrape token (export.metrics.scrapeToken) is checked by the export capability.
+  app.get('/metrics', (c) => metricsResponse(opts.dispatcher, c.req.raw));
 
   app.use('/api/*', async (c, next) => {
     const header = c.req.header('authorization') ?? '';
