@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeRegexProblem } from '../regex/index.js';
 
 /**
  * The `monitor:` section: sampling cadences, storage cadence, and the process families to watch.
@@ -9,16 +10,14 @@ import { z } from 'zod';
  * for gauges (memory, disk space, counts), so storing every 30 s loses no CPU spike's weight.
  */
 
-function validRegex(text: string): boolean {
-  try {
-    new RegExp(text, 'i');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const regexText = z.string().min(1).refine(validRegex, { message: 'not a valid regular expression' });
+/** A pattern that runs in linear time (shared/regex): a crafted command line can never hang the monitor. */
+const regexText = z
+  .string()
+  .min(1)
+  .superRefine((text, ctx) => {
+    const problem = safeRegexProblem(text);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /** One way to recognise a process; every field given must match. */
 export const familyMatchSchema = z

@@ -3,7 +3,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { benchAlertEvaluation, benchAlertLatency } from './alerts.js';
+import {
+  benchAlertEvaluation,
+  benchAlertLatency,
+  benchAlertLatencyLoaded,
+  benchAlertStall,
+} from './alerts.js';
 import { benchMetricsScrape } from './metrics-scrape.js';
 import { benchAgentOverhead, benchChartQuery } from './monitor.js';
 import { benchStopForce, benchStopGraceful } from './stop.js';
@@ -17,6 +22,8 @@ const benches: Record<string, Bench> = {
   'chart-query': () => benchChartQuery(),
   'alerts-evaluation': () => benchAlertEvaluation(),
   'alerts-latency': () => benchAlertLatency(),
+  'alerts-latency-loaded': () => benchAlertLatencyLoaded(),
+  'alerts-stall': () => benchAlertStall(),
   'stop-force': () => benchStopForce(),
   'stop-graceful': () => benchStopGraceful(),
   'metrics-scrape': () => benchMetricsScrape(),

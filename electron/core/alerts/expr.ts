@@ -1,3 +1,4 @@
+import { compileSafeRegex, type SafeRegex } from '../../../shared/regex/index.js';
 /**
  * Rule expressions and durations.
  *
@@ -34,7 +35,7 @@ export interface Matcher {
   op: MatchOp;
   value: string;
   /** Compiled for =~ and !~. */
-  re?: RegExp;
+  re?: SafeRegex;
 }
 
 export interface Selector {
@@ -230,7 +231,7 @@ function parseSelector(c: Cursor): Selector {
       const m: Matcher = { label, op, value };
       if (op === '=~' || op === '!~') {
         try {
-          m.re = new RegExp(`^(?:${value})$`);
+          m.re = compileSafeRegex(value, { whole: true });
         } catch (err) {
           throw new ExprError(`bad regular expression "${value}": ${(err as Error).message}`, c.pos);
         }
@@ -307,7 +308,7 @@ export function compare(op: CompareOp, value: number, threshold: number): boolea
 /** Compiles matchers given as data (silences, maintenance windows). Throws on a bad regex. */
 export function compileMatchers(list: readonly { label: string; op: MatchOp; value: string }[]): Matcher[] {
   return list.map((m) =>
-    m.op === '=~' || m.op === '!~' ? { ...m, re: new RegExp(`^(?:${m.value})$`) } : { ...m },
+    m.op === '=~' || m.op === '!~' ? { ...m, re: compileSafeRegex(m.value, { whole: true }) } : { ...m },
   );
 }
 

@@ -1,4 +1,5 @@
 import type { FamilyDef, FamilyMatch } from '../../../shared/config/monitor.js';
+import { compileSafeRegex, type SafeRegex } from '../../../shared/regex/index.js';
 import { type ProcessInfo, programOf, splitCommandLine } from '../platform/index.js';
 
 export interface ClassifyContext {
@@ -18,8 +19,12 @@ function compile(match: FamilyMatch): CompiledMatch {
   let compiled = compiledMatches.get(match);
   if (!compiled) {
     compiled = {
-      ...(match.exe ? { exe: cachedTester(new RegExp(`^(?:${match.exe})$`, 'i'), false) } : {}),
-      ...(match.cmdline ? { cmdline: cachedTester(new RegExp(match.cmdline, 'i'), true) } : {}),
+      ...(match.exe
+        ? { exe: cachedTester(compileSafeRegex(match.exe, { ignoreCase: true, whole: true }), false) }
+        : {}),
+      ...(match.cmdline
+        ? { cmdline: cachedTester(compileSafeRegex(match.cmdline, { ignoreCase: true }), true) }
+        : {}),
     };
     compiledMatches.set(match, compiled);
   }
@@ -108,7 +113,7 @@ function remember<V>(cache: Map<string, V>, key: string, compute: (key: string) 
 }
 
 /** `re.test`, remembered per text; `normalizeSlashes` tests Windows paths with `/` separators. */
-function cachedTester(re: RegExp, normalizeSlashes: boolean): (text: string) => boolean {
+function cachedTester(re: SafeRegex, normalizeSlashes: boolean): (text: string) => boolean {
   const results = new Map<string, boolean>();
   const test = normalizeSlashes ? (t: string) => re.test(t.replace(/\\/g, '/')) : (t: string) => re.test(t);
   return (text) => remember(results, text, test);
