@@ -84,6 +84,15 @@ export const metricCatalog = [
   m('proc.zombies', 'count', 'gauge', ['family'], 'ゾンビプロセス数', 'Zombie processes'),
   m('proc.hung', 'count', 'gauge', ['family'], '応答なしのプロセス数', 'Hung processes'),
   m('proc.leak_mb_per_h', 'megabytes_per_hour', 'gauge', ['family'], 'メモリ増加傾向', 'Memory growth trend'),
+  // Bots
+  m(
+    'bot.up',
+    'count',
+    'gauge',
+    ['bot', 'start'],
+    'ボットが実行中 (1) か否か (0)',
+    'Bot running (1) or not (0)',
+  ),
   // Bot telemetry (from what the bots write; the shipped automatic-stop rules use these)
   m(
     'bot.qps_violations',

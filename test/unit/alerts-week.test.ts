@@ -52,7 +52,7 @@ describe('a simulated week', () => {
       { name: 'swap.used_pct', labels: {} },
       { name: 'disk.free_pct', labels: { mount: 'C:' } },
       { name: 'disk.free_pct', labels: { mount: 'D:' } },
-      { name: 'proc.count', labels: { family: 'bot-runner' } },
+      { name: 'bot.up', labels: { bot: 'tax', start: 'always' } },
       { name: 'proc.count', labels: { family: 'bot-chrome' } },
       { name: 'proc.zombies', labels: { family: 'bot-chrome' } },
       { name: 'proc.hung', labels: { family: 'bot-python' } },
@@ -88,7 +88,7 @@ describe('a simulated week', () => {
         10,
         60,
         40 - day * 0.5,
-        // The bot runner is gone for 12 minutes on Wednesday at 15:00 → one critical alert.
+        // The always-on bot is down for 12 minutes on Wednesday at 15:00 → one warning.
         day === 2 && minuteOfDay >= 900 && minuteOfDay < 912 ? 0 : 1,
         8 + Math.floor(noise() * 8),
         0,
@@ -122,10 +122,10 @@ describe('a simulated week', () => {
     expect(cpuSent.filter((m) => m.kind === 'resolved')).toHaveLength(6);
     expect(cpuSent.filter((m) => m.kind === 'escalation')).toHaveLength(0);
 
-    const runner = history.filter((a) => a.ruleId === 'bot-runner-down');
+    const runner = history.filter((a) => a.ruleId === 'bot-down');
     expect(runner).toHaveLength(1);
     expect(history.map((a) => a.ruleId).sort()).toEqual(
-      [...Array(7).fill('cpu-critical'), 'bot-runner-down'].sort(),
+      [...Array(7).fill('cpu-critical'), 'bot-down'].sort(),
     );
     expect(actions).toEqual([]);
     expect(alerts.active()).toEqual([]);

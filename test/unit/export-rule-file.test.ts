@@ -146,8 +146,8 @@ describe('Prometheus fires and resolves exactly when Nexus Ops does', () => {
       values: [...rep(30, 3), ...rep(4, 5), ...rep(6, 5), ...rep(10, 10), ...rep(30, 37)],
     },
     {
-      metric: 'proc.count',
-      labels: { family: 'bot-runner' },
+      metric: 'bot.up',
+      labels: { bot: 'tax', start: 'always' },
       values: [...rep(1, 3), ...rep(0, 10), ...rep(1, 47)],
     },
     {
@@ -212,7 +212,7 @@ describe('Prometheus fires and resolves exactly when Nexus Ops does', () => {
     const everFiring = new Set([...nexus.values()].flatMap((f) => [...f.keys()]));
     expect([...everFiring].sort()).toEqual(
       [
-        'bot-runner-down',
+        'bot-down',
         'cpu-critical',
         'cpu-warning',
         'disk-critical',

@@ -79,12 +79,15 @@ export const defaultRules: AlertRuleInput[] = [
     notes: 'Linear fit over the last 6 h of disk.free_pct, re-fitted every 5 minutes.',
   },
   {
-    id: 'bot-runner-down',
-    name: 'ボット実行プロセス停止',
-    expr: 'proc.count{family="bot-runner"} == 0',
+    id: 'bot-down',
+    name: '常時稼働ボットの停止',
+    // Only bots declared always-on (supervised, start: always) have this series: with no bot configured
+    // nothing can fire, and a bot that runs on a schedule is not "down" between two runs (its
+    // dead-man's switch watches it instead).
+    expr: 'bot.up{start="always"} == 0',
     for: '5m',
-    severity: 'critical',
-    message: 'ボット実行プロセス（bot-runner）が {{for}} 以上ありません',
+    severity: 'warning',
+    message: '常時稼働のボット {{labels.bot}} が {{for}} 以上動いていません',
   },
   {
     id: 'memory-leak',
