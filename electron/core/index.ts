@@ -5,7 +5,7 @@
  * migrations, health. It holds no logic of its own. Adding a capability is one folder and one line in
  * `createCapabilities` (and its migrations in `schemaMigrations`).
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiMethods, isMethodName } from '../../shared/api/index.js';
 import type { AppStatus } from '../../shared/api/system.js';
@@ -32,7 +32,7 @@ import { type DesktopPort, noDesktop } from './desktop/index.js';
 import { createExportCapability } from './export/index.js';
 import { createJobRunner, type JobRunner } from './jobs/index.js';
 import { createMonitorCapability, SAMPLE_JOB } from './monitor/index.js';
-import { createNotifyCapability, notifyMigration } from './notify/index.js';
+import { createNotifyCapability, deliveryContextMigration, notifyMigration } from './notify/index.js';
 import { createPlatform } from './platform/index.js';
 import { createStopCapability, stopMigration } from './stop/index.js';
 import {
@@ -58,6 +58,7 @@ export const schemaMigrations: readonly Migration[] = [
   alertsMigration,
   notifyMigration,
   stopMigration,
+  deliveryContextMigration,
 ];
 
 export interface CoreOptions {
@@ -92,6 +93,7 @@ export function createCore(options: CoreOptions): Core {
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? consoleLogger;
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  restrictToOwner(options.dataDir, log);
 
   const events = createEventBus();
   // Headless mode has no tray: notifications go to the open pages as toasts.
@@ -246,6 +248,19 @@ export function combineHandlers(capabilities: readonly Capability[]): Handlers {
   const missing = Object.keys(apiMethods).filter((m) => !owner.has(m));
   if (missing.length > 0) throw new Error(`no capability implements ${missing.join(', ')}`);
   return combined as Handlers;
+}
+
+/**
+ * The data directory holds the history, the audit trail, the token and the config: its owner only
+ * (POSIX modes; on Windows the per-user AppData folder is already private).
+ */
+function restrictToOwner(dir: string, log: Logger): void {
+  if (process.platform === 'win32') return;
+  try {
+    if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
+  } catch (err) {
+    log.warn(`cannot make ${dir} owner-only (${errorText(err)}): check who owns it`);
+  }
 }
 
 function errorText(err: unknown): string {

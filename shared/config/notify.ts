@@ -117,6 +117,11 @@ export const notifyConfigSchema = z
     maxAttempts: z.number().int().min(1).max(20).default(5),
     /** Time-out of one HTTP request or SMTP conversation. */
     timeout: duration.default('10s'),
+    /**
+     * Where people open the dashboard (ends with "/"); alert messages link to the alert there. Default
+     * `http://127.0.0.1:<server.port>/` (the PC itself).
+     */
+    dashboardUrl: z.url().optional(),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();

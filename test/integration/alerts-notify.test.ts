@@ -10,6 +10,7 @@ import { alertsMigration } from '../../electron/core/alerts/migrations/003-alert
 import { type Clock, ManualClock } from '../../electron/core/clock/index.js';
 import { createNotifier, type Notifier } from '../../electron/core/notify/index.js';
 import { notifyMigration } from '../../electron/core/notify/migrations/004-notify.js';
+import { deliveryContextMigration } from '../../electron/core/notify/migrations/006-delivery-context.js';
 import { notifyConfigSchema } from '../../shared/config/notify.js';
 
 /** The alert engine driving the real notifier, which posts to an HTTP receiver on 127.0.0.1. */
@@ -59,6 +60,7 @@ beforeEach(() => {
   db.transaction(() => {
     alertsMigration.up(db);
     notifyMigration.up(db);
+    deliveryContextMigration.up(db);
   })();
   db.close();
   hits.length = 0;
@@ -98,6 +100,7 @@ function boot(clock: Clock) {
       ],
     }),
     log: () => {},
+    dashboardUrl: () => 'http://127.0.0.1:17380/',
   });
   const alerts: Alerts = createAlerts({
     db,
@@ -129,6 +132,13 @@ describe('alerts → notify → HTTP receivers', () => {
       severity: 'critical',
       title: 'CPU テスト',
       alertId: firing.id,
+      // What a receiver routes on.
+      rule: { id: firing.ruleId, name: 'CPU テスト' },
+      labels: {},
+      value: 80,
+      threshold: firing.threshold,
+      state: 'firing',
+      url: `http://127.0.0.1:17380/#/alerts?alert=${firing.id}`,
     });
     expect(JSON.stringify(hits.find((h) => h.path === '/slack')!.body)).toContain('CPU テスト');
     expect(first.desktop).toHaveLength(1);

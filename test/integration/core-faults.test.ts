@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -34,6 +34,18 @@ function start(dir: string): Core {
   core.start();
   return core;
 }
+
+describe('the data directory', () => {
+  it.skipIf(process.platform === 'win32')('is made owner-only at start, and so is the database', async () => {
+    const dir = dataDir('monitor:\n  liveIntervalSeconds: 1\n');
+    chmodSync(dir, 0o755);
+    const core = start(dir);
+    await until(() => existsSync(join(dir, 'nexus-ops.db')));
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, 'nexus-ops.db')).mode & 0o777).toBe(0o600);
+    expect(core.status().dataDir).toBe(dir);
+  });
+});
 
 describe('core under faults', () => {
   it('keeps monitoring while another program locks the database, says so, and catches up afterwards', async () => {

@@ -21,6 +21,7 @@ import {
   type NotifyMessage,
 } from '../../electron/core/notify/index.js';
 import { notifyMigration } from '../../electron/core/notify/migrations/004-notify.js';
+import { deliveryContextMigration } from '../../electron/core/notify/migrations/006-delivery-context.js';
 import { type NotifyConfigInput, notifyConfigSchema } from '../../shared/config/notify.js';
 
 const SLACK_SECRET = 'XyZ12aBcD34eFgH56iJkL78m';
@@ -157,7 +158,10 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'notify-int-'));
   db = new Database(join(dir, 'nexus.db'));
   db.pragma('journal_mode = WAL');
-  db.transaction(() => notifyMigration.up(db))();
+  db.transaction(() => {
+    notifyMigration.up(db);
+    deliveryContextMigration.up(db);
+  })();
   clock = new ManualClock();
   events = [];
   logs = [];
@@ -323,6 +327,12 @@ describe('notification delivery to real receivers on 127.0.0.1', () => {
       body: incident.body,
       alertId: 'alert-42',
       at: new Date(clock.now()).toISOString(),
+      rule: null,
+      labels: {},
+      value: null,
+      threshold: null,
+      state: null,
+      url: null,
     });
 
     const sms = received.filter((r) => r.url.includes('/Messages.json'));

@@ -68,6 +68,33 @@ describe('other channel formats', () => {
       body: 'cpu.total 93% for 15 min',
       alertId: 'a-1',
       at: '2026-01-05T09:00:00.000Z',
+      rule: null,
+      labels: {},
+      value: null,
+      threshold: null,
+      state: null,
+      url: null,
+    });
+    const routed = webhookPayload(
+      msg({
+        context: {
+          ruleId: 'cpu-critical',
+          ruleName: 'CPU使用率異常',
+          labels: { host: 'ops-pc' },
+          value: 93,
+          threshold: 90,
+          state: 'firing',
+          url: 'http://127.0.0.1:17380/#/alerts?alert=a-1',
+        },
+      }),
+    );
+    expect(routed).toMatchObject({
+      rule: { id: 'cpu-critical', name: 'CPU使用率異常' },
+      labels: { host: 'ops-pc' },
+      value: 93,
+      threshold: 90,
+      state: 'firing',
+      url: 'http://127.0.0.1:17380/#/alerts?alert=a-1',
     });
   });
 

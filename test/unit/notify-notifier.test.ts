@@ -15,6 +15,7 @@ import {
   type NotifyMessage,
 } from '../../electron/core/notify/index.js';
 import { notifyMigration } from '../../electron/core/notify/migrations/004-notify.js';
+import { deliveryContextMigration } from '../../electron/core/notify/migrations/006-delivery-context.js';
 import { type NotifyConfigInput, notifyConfigSchema } from '../../shared/config/notify.js';
 
 type Shown = { title: string; body: string; severity: string };
@@ -74,7 +75,10 @@ const firing = (over: Partial<NotifyMessage> = {}): NotifyMessage => ({
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'notify-unit-'));
   db = new Database(join(dir, 'nexus.db'));
-  db.transaction(() => notifyMigration.up(db))();
+  db.transaction(() => {
+    notifyMigration.up(db);
+    deliveryContextMigration.up(db);
+  })();
   clock = new ManualClock();
   events = [];
   logs = [];

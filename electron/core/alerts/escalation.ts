@@ -41,11 +41,14 @@ export class Escalation {
       channels: [...channels],
       alertId: inst.id,
       dedupeKey,
-      ruleId: inst.ruleId,
-      labels: inst.labels,
-      value: inst.value,
-      threshold: inst.threshold,
-      state: inst.state,
+      context: {
+        ruleId: inst.ruleId,
+        ruleName: inst.ruleName,
+        labels: { ...inst.labels },
+        value: inst.value,
+        threshold: inst.threshold,
+        state: inst.state,
+      },
     } satisfies AlertNotifyMessage;
   }
 

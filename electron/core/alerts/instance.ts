@@ -17,12 +17,15 @@ export interface AlertNotifyMessage {
   channels: string[];
   alertId?: string;
   dedupeKey?: string;
-  /** What a receiver routes on (webhook payloads carry them). */
-  ruleId?: string;
-  labels?: Record<string, string>;
-  value?: number | null;
-  threshold?: number;
-  state?: AlertState;
+  /** What a receiver routes on (webhook payloads carry it). */
+  context?: {
+    ruleId: string;
+    ruleName: string;
+    labels: Record<string, string>;
+    value: number | null;
+    threshold: number;
+    state: AlertState;
+  };
 }
 
 export interface Instance extends AlertRow {

@@ -1,6 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { NotifySeverity } from '../../../shared/config/notify.js';
-import type { DeliveryFilter, DeliveryRecord, DeliveryStatus, MessageKind } from './types.js';
+import type { DeliveryFilter, DeliveryRecord, DeliveryStatus, MessageKind, NotifyContext } from './types.js';
 
 interface Row {
   id: number;
@@ -21,6 +21,7 @@ interface Row {
   next_attempt_at: number | null;
   pending_to: string | null;
   dedupe_key: string | null;
+  context: string | null;
 }
 
 export interface DeliveryUpdate {
@@ -38,10 +39,11 @@ export interface StoredDelivery extends DeliveryRecord {
   dedupeKey: string | null;
   /** SMS recipients still to reach (a partial failure retries only those). */
   pendingTo: string[] | null;
+  context: NotifyContext | null;
 }
 
 const COLUMNS = `id, message_id, channel_id, channel_type, kind, severity, alert_id, title, body, status,
-  attempts, last_error, created_at, updated_at, sent_at, next_attempt_at, pending_to, dedupe_key`;
+  attempts, last_error, created_at, updated_at, sent_at, next_attempt_at, pending_to, dedupe_key, context`;
 
 function toRecord(r: Row): DeliveryRecord {
   return {
@@ -76,9 +78,11 @@ export class DeliveryRepo {
   constructor(private readonly db: BetterSqlite3.Database) {
     this.upsertStmt = db.prepare(
       `INSERT INTO notify_deliveries (id, message_id, channel_id, channel_type, kind, severity, alert_id, dedupe_key,
-         title, body, status, attempts, last_error, created_at, updated_at, sent_at, next_attempt_at, pending_to)
+         title, body, status, attempts, last_error, created_at, updated_at, sent_at, next_attempt_at, pending_to,
+         context)
        VALUES (@id, @messageId, @channelId, @channelType, @kind, @severity, @alertId, @dedupeKey,
-         @title, @body, @status, @attempts, @lastError, @createdAt, @updatedAt, @sentAt, @nextAttemptAt, @pendingTo)
+         @title, @body, @status, @attempts, @lastError, @createdAt, @updatedAt, @sentAt, @nextAttemptAt, @pendingTo,
+         @context)
        ON CONFLICT(id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts,
          last_error = excluded.last_error, updated_at = excluded.updated_at, sent_at = excluded.sent_at,
          next_attempt_at = excluded.next_attempt_at, pending_to = excluded.pending_to`,
@@ -101,7 +105,11 @@ export class DeliveryRepo {
   }
 
   upsert(d: StoredDelivery): void {
-    this.upsertStmt.run({ ...d, pendingTo: d.pendingTo ? JSON.stringify(d.pendingTo) : null });
+    this.upsertStmt.run({
+      ...d,
+      pendingTo: d.pendingTo ? JSON.stringify(d.pendingTo) : null,
+      context: d.context ? JSON.stringify(d.context) : null,
+    });
   }
 
   maxId(): number {
@@ -129,6 +137,7 @@ export class DeliveryRepo {
       ...toRecord(r),
       dedupeKey: r.dedupe_key,
       pendingTo: r.pending_to ? (JSON.parse(r.pending_to) as string[]) : null,
+      context: r.context ? (JSON.parse(r.context) as NotifyContext) : null,
     }));
   }
 

@@ -1,5 +1,5 @@
 import type { NotifySeverity } from '../../../shared/config/notify.js';
-import type { MessageKind } from './types.js';
+import type { MessageKind, NotifyContext } from './types.js';
 
 /** What every channel formats from: the message as the caller gave it, plus when it was created. */
 export interface Outgoing {
@@ -9,6 +9,7 @@ export interface Outgoing {
   body: string;
   alertId: string | null;
   createdAt: number;
+  context?: NotifyContext;
 }
 
 /** The documents' Slack marks (phase 6, notification_channels.slack_integration.message_format). */
@@ -69,7 +70,8 @@ function escapeSlack(text: string): string {
 
 function contextLine(m: Outgoing): string {
   const parts = [`kind: ${m.kind}`, `severity: ${m.severity}`];
-  if (m.alertId) parts.push(`alert: ${m.alertId}`);
+  if (m.context?.ruleId) parts.push(`rule: ${m.context.ruleId}`);
+  if (m.alertId) parts.push(m.context?.url ? `<${m.context.url}|alert ${m.alertId}>` : `alert: ${m.alertId}`);
   parts.push(new Date(m.createdAt).toISOString());
   return parts.join(' · ');
 }
@@ -128,14 +130,26 @@ export function emailHtml(m: Outgoing): string {
   ].join('');
 }
 
-export function webhookPayload(m: Outgoing): {
+export interface WebhookPayload {
   kind: MessageKind;
   severity: NotifySeverity;
   title: string;
   body: string;
   alertId: string | null;
   at: string;
-} {
+  /** The rule that raised the alert, so a receiver can route by it. */
+  rule: { id: string; name: string } | null;
+  labels: Record<string, string>;
+  value: number | null;
+  threshold: number | null;
+  /** firing, acknowledged, resolved… (null for stop and test messages). */
+  state: string | null;
+  /** The alert in the Nexus Ops dashboard. */
+  url: string | null;
+}
+
+export function webhookPayload(m: Outgoing): WebhookPayload {
+  const c = m.context ?? {};
   return {
     kind: m.kind,
     severity: m.severity,
@@ -143,6 +157,12 @@ export function webhookPayload(m: Outgoing): {
     body: m.body,
     alertId: m.alertId,
     at: new Date(m.createdAt).toISOString(),
+    rule: c.ruleId ? { id: c.ruleId, name: c.ruleName ?? m.title } : null,
+    labels: c.labels ?? {},
+    value: c.value ?? null,
+    threshold: c.threshold ?? null,
+    state: c.state ?? null,
+    url: c.url ?? null,
   };
 }
 

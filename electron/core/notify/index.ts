@@ -16,6 +16,7 @@ export {
   webhookPayload,
 } from './format.js';
 export { notifyMigration } from './migrations/004-notify.js';
+export { deliveryContextMigration } from './migrations/006-delivery-context.js';
 export { BACKOFF_MS, backoffDelayMs, createNotifier, type Notifier, type NotifierDeps } from './notifier.js';
 export {
   type DeliveryFilter,
@@ -25,6 +26,7 @@ export {
   deliveryStatuses,
   type MessageKind,
   messageKinds,
+  type NotifyContext,
   type NotifyDeliveryEvent,
   type NotifyMessage,
 } from './types.js';

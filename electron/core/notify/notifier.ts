@@ -45,6 +45,8 @@ export interface NotifierDeps {
   log?(message: string): void;
   /** The store's write path; default one of its own over `db`. */
   writes?: WritePath;
+  /** The dashboard's address (ends with '/'): alert messages link to `<it>#/alerts?alert=<id>`. */
+  dashboardUrl?: () => string | undefined;
 }
 
 export interface Notifier {
@@ -86,7 +88,9 @@ function indexChannels(config: NotifyConfig): Map<string, ChannelConfig> {
   return new Map(config.channels.map((c) => [c.id, c]));
 }
 
-function toOutgoing(msg: NotifyMessage, now: number): Outgoing {
+function toOutgoing(msg: NotifyMessage, now: number, dashboard: string | undefined): Outgoing {
+  const url =
+    msg.alertId && dashboard ? `${dashboard}#/alerts?alert=${encodeURIComponent(msg.alertId)}` : undefined;
   return {
     kind: msg.kind,
     severity: msg.severity,
@@ -94,6 +98,7 @@ function toOutgoing(msg: NotifyMessage, now: number): Outgoing {
     body: msg.body,
     alertId: msg.alertId ?? null,
     createdAt: now,
+    ...(msg.context || url ? { context: { ...msg.context, ...(url ? { url } : {}) } } : {}),
   };
 }
 
@@ -102,7 +107,7 @@ function errorText(err: unknown): string {
 }
 
 function publicRecord(r: StoredDelivery): DeliveryRecord {
-  const { dedupeKey: _d, pendingTo: _p, ...rest } = r;
+  const { dedupeKey: _d, pendingTo: _p, context: _c, ...rest } = r;
   return { ...rest };
 }
 
@@ -156,6 +161,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
           body: d.body,
           alertId: d.alertId,
           createdAt: d.createdAt,
+          ...(d.context ? { context: d.context } : {}),
         },
         maxAttempts: d.kind === 'test' ? 1 : config.maxAttempts,
         nextAttemptAt: d.nextAttemptAt ?? d.createdAt,
@@ -380,6 +386,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       sentAt: null,
       nextAttemptAt: null,
       pendingTo: null,
+      context: null,
     };
   }
 
@@ -389,12 +396,13 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       try {
         const now = clock.now();
         const messageId = randomUUID();
-        const outgoing = toOutgoing(msg, now);
+        const outgoing = toOutgoing(msg, now, deps.dashboardUrl?.());
         for (const channelId of new Set(msg.channels)) {
           const ch = channels.get(channelId);
           if (ch && msg.dedupeKey && hasDuplicate(channelId, msg.dedupeKey)) continue;
           const admission = admit(ch, msg, channelId, now);
           const record = newRecord(msg, messageId, channelId, admission, now);
+          record.context = outgoing.context ?? null;
           save(record);
           if (admission.status === 'queued') {
             jobs.set(record.id, {

@@ -16,6 +16,20 @@ export interface NotifyMessage {
   alertId?: string;
   /** A second message with the same key on the same channel is dropped unless the first one failed. */
   dedupeKey?: string;
+  /** What a receiver routes on (alert messages): rule, labels, value, threshold, state. */
+  context?: NotifyContext;
+}
+
+/** Carried in webhook payloads (and Slack's context line) so a receiver can route by rule or label. */
+export interface NotifyContext {
+  ruleId?: string;
+  ruleName?: string;
+  labels?: Record<string, string>;
+  value?: number | null;
+  threshold?: number;
+  state?: string;
+  /** The alert in the dashboard (filled by the notifier). */
+  url?: string;
 }
 
 /** One message on one channel, as stored (title, body and error already masked): the API's shape. */
