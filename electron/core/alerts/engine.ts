@@ -25,7 +25,7 @@ import { createWritePath, type WritePath } from '../store/index.js';
 import { type AlertAction, actionsFromMap, type RuleActionRunner, RuleActions } from './actions.js';
 import { AlertError } from './errors.js';
 import { Escalation } from './escalation.js';
-import { compare, formatDuration } from './expr.js';
+import { applyWindow, compare, formatDuration, type WindowFn } from './expr.js';
 import {
   type AlertNotifyMessage,
   type Batch,
@@ -134,6 +134,11 @@ export class AlertsEngine {
   /** Enabled rules by metric name: a new series is matched against these only. */
   private rulesByMetric = new Map<string, CompiledRule[]>();
   private readonly forecastCache = new Map<string, { at: number; value: number | undefined }>();
+  /** Recent samples per series for windowed functions (increase, rate, …_over_time). */
+  private readonly windowBuffers = new Map<
+    string,
+    { points: { ts: number; value: number }[]; rangeMs: number; lastTs: number }
+  >();
   private lastEvaluatedAt: number | null = null;
   private lastValueFlush = 0;
   private lastHealth: string | undefined;
@@ -334,7 +339,12 @@ export class AlertsEngine {
       const { sample, bindings } = cursor;
       while (cursor.index < bindings.length) {
         const b = bindings[cursor.index++] as Binding;
-        const value = b.rule.expr.forecast ? this.forecast(b, sample, now) : sample.value;
+        const expr = b.rule.expr;
+        const value = expr.forecast
+          ? this.forecast(b, sample, now)
+          : expr.window
+            ? this.windowValue(expr.window, sample, now)
+            : sample.value;
         if (value !== undefined && Number.isFinite(value)) this.step(b, sample, value, batch);
         if (overBudget()) break;
       }
@@ -469,6 +479,39 @@ export class AlertsEngine {
   private forget(inst: Instance): void {
     this.open.delete(openKey(inst.ruleId, inst.seriesKey));
     this.byId.delete(inst.id);
+  }
+
+  /**
+   * A windowed function's value: the series' recent samples kept in memory (one buffer per series, as
+   * long as the longest range a rule asks), filled from stored samples the first time.
+   */
+  private windowValue(
+    w: { fn: WindowFn; rangeMs: number },
+    s: LatestSample,
+    now: number,
+  ): number | undefined {
+    let buf = this.windowBuffers.get(s.key);
+    if (!buf) {
+      buf = { points: [], rangeMs: 0, lastTs: Number.NEGATIVE_INFINITY };
+      this.windowBuffers.set(s.key, buf);
+    }
+    if (w.rangeMs > buf.rangeMs) {
+      const firstKept = buf.points[0]?.ts ?? s.ts;
+      const history = this.deps.readSeries?.(s.key, now - w.rangeMs, firstKept - 1) ?? [];
+      buf.points = [...history, ...buf.points];
+      buf.rangeMs = w.rangeMs;
+    }
+    if (s.ts > buf.lastTs) {
+      buf.points.push({ ts: s.ts, value: s.value });
+      buf.lastTs = s.ts;
+    }
+    let drop = 0;
+    while (drop < buf.points.length && (buf.points[drop] as { ts: number }).ts < now - buf.rangeMs) drop++;
+    if (drop > 0) buf.points.splice(0, drop);
+    const from = now - w.rangeMs;
+    let start = 0;
+    while (start < buf.points.length && (buf.points[start] as { ts: number }).ts < from) start++;
+    return applyWindow(w.fn, start === 0 ? buf.points : buf.points.slice(start), w.rangeMs);
   }
 
   private forecast(binding: Binding, s: LatestSample, now: number): number | undefined {

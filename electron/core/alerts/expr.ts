@@ -7,6 +7,8 @@ import { compileSafeRegex, type SafeRegex } from '../../../shared/regex/index.js
  *   expr      := operand op number
  *   operand   := selector
  *              | 'forecast' '(' selector ',' duration [ ',' duration ] ')'
+ *              | window_fn '(' selector '[' duration ']' ')'
+ *   window_fn := 'increase' | 'rate' | 'avg_over_time' | 'max_over_time' | 'min_over_time'
  *   selector  := metric [ '{' [ matcher { ',' matcher } [','] ] '}' ]
  *   metric    := segment { '.' segment }        segment := [a-z_][a-z0-9_]*   (at least two segments)
  *   matcher   := label ( '=' | '!=' | '=~' | '!~' ) value
@@ -25,6 +27,12 @@ import { compileSafeRegex, type SafeRegex } from '../../../shared/regex/index.js
  * (so `forecast(disk.free_pct, 24h) < 20` holds when the trend reaches 20 % within 24 h, or already
  * has). It is re-fitted at most every 5 minutes per series and needs at least 10 samples spanning a
  * quarter of L; with fewer the series counts as "no data" (nothing changes).
+ *
+ * Windowed functions read the series' samples of the last range, as Prometheus does:
+ * `increase(m[1h])` is how much a counter grew (a drop is a restart of the counter: counting starts
+ * again from its new value), `rate(m[5m])` the same per second, `avg_over_time`, `max_over_time` and
+ * `min_over_time` a gauge's average, peak or low. So "more than 5 Chrome start failures in 1 hour" is
+ * `increase(bot.chrome_start_failures[1h]) > 5`. The window is filled from stored samples at start.
  */
 
 export type CompareOp = '>' | '>=' | '<' | '<=' | '==' | '!=';
@@ -48,6 +56,47 @@ export interface ParsedExpr {
   op: CompareOp;
   threshold: number;
   forecast?: { horizonMs: number; lookbackMs: number };
+  window?: { fn: WindowFn; rangeMs: number };
+}
+
+export const windowFns = ['increase', 'rate', 'avg_over_time', 'max_over_time', 'min_over_time'] as const;
+export type WindowFn = (typeof windowFns)[number];
+
+/** The windowed function over points (oldest first) of the last range; undefined with too few points. */
+export function applyWindow(
+  fn: WindowFn,
+  points: readonly { ts: number; value: number }[],
+  rangeMs: number,
+): number | undefined {
+  if (points.length === 0) return undefined;
+  switch (fn) {
+    case 'avg_over_time': {
+      let sum = 0;
+      for (const p of points) sum += p.value;
+      return sum / points.length;
+    }
+    case 'max_over_time': {
+      let max = Number.NEGATIVE_INFINITY;
+      for (const p of points) if (p.value > max) max = p.value;
+      return max;
+    }
+    case 'min_over_time': {
+      let min = Number.POSITIVE_INFINITY;
+      for (const p of points) if (p.value < min) min = p.value;
+      return min;
+    }
+    case 'increase':
+    case 'rate': {
+      if (points.length < 2) return undefined;
+      let grew = 0;
+      for (let i = 1; i < points.length; i++) {
+        const prev = (points[i - 1] as { value: number }).value;
+        const cur = (points[i] as { value: number }).value;
+        grew += cur >= prev ? cur - prev : cur;
+      }
+      return fn === 'increase' ? grew : grew / (rangeMs / 1000);
+    }
+  }
 }
 
 export class ExprError extends Error {
@@ -159,8 +208,20 @@ const DURATION_RE = /(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+|0(?![\d.])/;
 export function parseExpr(text: string): ParsedExpr {
   const c = new Cursor(text);
   let forecast: ParsedExpr['forecast'];
+  let window: ParsedExpr['window'];
   let selector: Selector;
-  if (c.peek('forecast') && /^forecast\s*\(/.test(text.slice(c.pos))) {
+  const fnName = /^([a-z_]+)\s*\(/.exec(text.slice(c.pos).trimStart())?.[1];
+  if (fnName && (windowFns as readonly string[]).includes(fnName)) {
+    c.eat(fnName);
+    c.expect('(', '"("');
+    selector = parseSelector(c);
+    c.expect('[', '"[" and a range (e.g. [1h])');
+    const rangeMs = durationToken(c, 'a range such as 5m or 1h');
+    c.expect(']', '"]"');
+    c.expect(')', '")"');
+    if (rangeMs < 1000) throw new ExprError(`${fnName} needs a range of at least 1s`, c.pos);
+    window = { fn: fnName as WindowFn, rangeMs };
+  } else if (c.peek('forecast') && /^forecast\s*\(/.test(text.slice(c.pos))) {
     c.eat('forecast');
     c.expect('(', '"("');
     selector = parseSelector(c);
@@ -192,7 +253,9 @@ export function parseExpr(text: string): ParsedExpr {
   if (!c.atEnd()) throw new ExprError(`unexpected "${c.rest()}" after the threshold`, c.pos);
   const threshold = Number(num);
   if (!Number.isFinite(threshold)) throw new ExprError(`bad number "${num}"`, c.pos);
-  return forecast ? { selector, op, threshold, forecast } : { selector, op, threshold };
+  if (forecast) return { selector, op, threshold, forecast };
+  if (window) return { selector, op, threshold, window };
+  return { selector, op, threshold };
 }
 
 function durationToken(c: Cursor, what: string): number {

@@ -40,13 +40,16 @@ export function renderMessage(inst: Instance, locale: Locale): string {
   for (const [k, v] of Object.entries(inst.labels)) vars[`labels.${k}`] = v;
   for (const [k, v] of Object.entries(rule.labels)) vars[`labels.${k}`] ??= v;
   const forecast = rule.expr.forecast;
+  const window = rule.expr.window;
   const template =
     rule.message ??
-    (forecast
-      ? locale === 'ja'
-        ? `{{series}}: ${formatDuration(forecast.horizonMs)} 後の予測値 {{value}} ({{op}} {{threshold}})`
-        : `{{series}}: forecast in ${formatDuration(forecast.horizonMs)} {{value}} ({{op}} {{threshold}})`
-      : '{{series}} = {{value}} ({{op}} {{threshold}})');
+    (window
+      ? `${window.fn}({{series}}[${formatDuration(window.rangeMs)}]) = {{value}} ({{op}} {{threshold}})`
+      : forecast
+        ? locale === 'ja'
+          ? `{{series}}: ${formatDuration(forecast.horizonMs)} 後の予測値 {{value}} ({{op}} {{threshold}})`
+          : `{{series}}: forecast in ${formatDuration(forecast.horizonMs)} {{value}} ({{op}} {{threshold}})`
+        : '{{series}} = {{value}} ({{op}} {{threshold}})');
   return renderTemplate(template, vars);
 }
 

@@ -8,6 +8,7 @@ import { alertName, exportedName } from './names.js';
  * own Prometheus alerts the same way the PC does:
  *   selector op threshold          →  nexus_metric{matchers} op threshold × scale
  *   forecast(m, H, L) op t         →  predict_linear(nexus_metric[L], H in seconds) op t × scale
+ *   increase(m[R]) op t (and rate, avg/max/min_over_time) → the same PromQL function over [R]
  *   for                            →  for
  *   clear (hysteresis)             →  `… or (metric op' clear and ignoring(…) ALERTS{alertname, firing})`:
  *                                     a firing alert stays firing until the value passes `clear`
@@ -100,10 +101,13 @@ function convert(rule: CompiledRule): { rule: Record<string, unknown> } | { reas
   const exported = exportedName(def);
   const name = alertName(rule.id);
   const selector = selectorText(rule, exported.name);
+  const { forecast, window } = rule.expr;
   const operand = (s: string) =>
-    rule.expr.forecast
-      ? `predict_linear(${s}[${promDuration(rule.expr.forecast.lookbackMs)}], ${rule.expr.forecast.horizonMs / 1000})`
-      : s;
+    forecast
+      ? `predict_linear(${s}[${promDuration(forecast.lookbackMs)}], ${forecast.horizonMs / 1000})`
+      : window
+        ? `${window.fn}(${s}[${promDuration(window.rangeMs)}])`
+        : s;
   let expr = `${operand(selector)} ${rule.expr.op} ${scaled(rule.expr.threshold, exported.scale)}`;
   const labels: Record<string, string> = { ...rule.labels, severity: rule.severity, rule_id: rule.id };
   delete labels.runbook_url;
