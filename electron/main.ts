@@ -198,7 +198,13 @@ if (!app.requestSingleInstanceLock()) {
 
     // The same local API as headless mode, so `nexus-ops stop` and a second screen reach this app.
     const dataDir = process.env.NEXUS_OPS_DATA_DIR ?? app.getPath('userData');
-    const port = Number(process.env.NEXUS_OPS_PORT ?? core.config.current().server.port);
+    const portText = process.env.NEXUS_OPS_PORT;
+    let port = core.config.current().server.port;
+    if (portText !== undefined) {
+      const wanted = Number(portText);
+      if (Number.isInteger(wanted) && wanted >= 0 && wanted <= 65535) port = wanted;
+      else console.error(`[nexus-ops] NEXUS_OPS_PORT "${portText}" is not a port (0-65535): using ${port}`);
+    }
     // A NEXUS_OPS_TOKEN that is too short refuses the local API, not the app.
     Promise.resolve()
       .then(() =>
@@ -225,10 +231,17 @@ if (!app.requestSingleInstanceLock()) {
   app.on('before-quit', () => {
     quitting = true;
   });
-  app.on('will-quit', () => {
+  // Quit waits for core to close (jobs settle, what waits for the database is written), at most 10 s.
+  let closedForQuit = false;
+  app.on('will-quit', (event) => {
     globalShortcut.unregisterAll();
-    void server?.close();
-    void core?.close();
+    if (closedForQuit) return;
+    event.preventDefault();
+    const bound = new Promise<void>((r) => setTimeout(r, 10_000).unref());
+    void Promise.race([Promise.allSettled([server?.close(), core?.close()]), bound]).finally(() => {
+      closedForQuit = true;
+      app.quit();
+    });
   });
   app.on('window-all-closed', () => {
     // Stay in the tray.

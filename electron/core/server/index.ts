@@ -228,10 +228,13 @@ export function createApp(opts: Omit<ServerOptions, 'port'>, allowedHosts: () =>
           await stream.writeSSE({ event: 'message', data: JSON.stringify(next) });
           continue;
         }
+        let keepAlive: NodeJS.Timeout | undefined;
         await new Promise<void>((resolve) => {
           wake = resolve;
-          setTimeout(resolve, 15_000).unref();
+          keepAlive = setTimeout(resolve, 15_000);
+          keepAlive.unref();
         });
+        clearTimeout(keepAlive);
         wake = undefined;
         if (queue.length === 0 && !closed) await stream.writeSSE({ event: 'ping', data: '{}' });
       }

@@ -55,6 +55,10 @@ export function startLiveUpdates(): void {
         });
       }
     },
-    (up) => useLive.setState({ connected: up }),
+    (up) => {
+      useLive.setState({ connected: up });
+      // Core pushes the status only when it changes: after a reconnect, what changed meanwhile is read.
+      if (up) void api.call('app.status', {}).then((r) => r.ok && useLive.setState({ status: r.value }));
+    },
   );
 }
