@@ -328,7 +328,7 @@ describe.skipIf(skip)('Prometheus scraping a headless Nexus Ops', () => {
       const rules = res.data.groups.flatMap((g) => g.rules);
       return rules.length > 0 && rules.every((r) => r.health === 'ok') ? rules : undefined;
     }, 'the rules to evaluate');
-    expect(groups.map((r) => r.name)).toContain('NexusBotRunnerDown');
-    // No bot-runner family on this PC: Prometheus sees no series, so the rule is quiet (as Nexus Ops is).
+    expect(groups.map((r) => r.name)).toContain('NexusBotDown');
+    // No always-on bot on this PC: Prometheus sees no series, so the rule is quiet (as Nexus Ops is).
   });
 });
