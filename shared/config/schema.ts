@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { alertsConfigSchema } from './alerts.js';
 import { botsConfigSchema } from './bots.js';
+import { checklistsConfigSchema } from './checklists.js';
 import { serverConfigSchema, uiConfigSchema } from './core.js';
+import { incidentsConfigSchema } from './incidents.js';
 import { monitorConfigSchema } from './monitor.js';
 import { notifyConfigSchema } from './notify.js';
 import { stopConfigSchema } from './stop.js';
@@ -20,6 +22,8 @@ export const configSchema = z.strictObject({
   alerts: alertsConfigSchema.prefault({}),
   notify: notifyConfigSchema.prefault({}),
   stop: stopConfigSchema.prefault({}),
+  checklists: checklistsConfigSchema.prefault({}),
+  incidents: incidentsConfigSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
