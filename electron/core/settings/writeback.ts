@@ -123,7 +123,8 @@ export function applyChanges(
     const secret = opts.secretKeys.includes(key) && !String(change.value ?? '').includes('${env:');
     summary.push(`${display} = ${secret ? '[secret]' : JSON.stringify(change.value)}`);
   }
-  const next = doc.toString();
+  // The file's own style: no padding inside [a, b], long lines left as written.
+  const next = doc.toString({ flowCollectionPadding: false, lineWidth: 0 });
   const result = parseConfigText(next, file);
   if (!result.ok) {
     throw new SettingsError(result.issues.slice(0, 3).map(formatConfigIssue).join('; '));
