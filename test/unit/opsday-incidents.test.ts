@@ -10,7 +10,7 @@ import {
   similarIncidents,
   textTrigrams,
 } from '../../electron/core/incidents/index.js';
-import { type Core, createCore, schemaMigrations } from '../../electron/core/index.js';
+import { createCore, schemaMigrations } from '../../electron/core/index.js';
 import { migrate } from '../../electron/core/store/index.js';
 import type { Alert } from '../../shared/api/alerts.js';
 import type { MethodName, MethodOutput } from '../../shared/api/index.js';
