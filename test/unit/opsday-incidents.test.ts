@@ -113,8 +113,6 @@ describe('incident search', () => {
     // Against an oracle: 60 random 1-4 character substrings of the corpus, each alone and paired.
     const texts = CORPUS.map(([t, s]) => `${t}\n${s}`);
     const next = rng(14);
-    const db = new Database(join(h.dir, 'nexus-ops.db'), { readonly: true });
-    cleanups.push(() => db.close());
     for (let i = 0; i < 60; i++) {
       const text = texts[Math.floor(next() * texts.length)] as string;
       const chars = [...text.replace(/\n/g, '')];
