@@ -22,11 +22,16 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+// The stop here must never touch anything else on this machine: its only family matches nothing.
 const CONFIG = `stop:
   graceSeconds: 0
   verifySeconds: 1
 monitor:
   liveIntervalSeconds: 1
+  families:
+    - name: opsday-nothing
+      cmdline: 'opsday-no-such-process-[0-9a-f]{16}'
+      stopOnEmergency: true
 notify:
   channels: []
 alerts:
@@ -210,6 +215,7 @@ describe('incidents from alerts and stops, and suggestions', () => {
     });
     expect(incident.title).toContain('テスト停止');
     expect(incident.timeline.find((e) => e.kind === 'stop')?.ref).toBe(run.id);
+    expect(run.counts.targets).toBe(0);
     await h.call('stop.resume', { actor: 'tester', reason: 'test over' });
   }, 20_000);
 
