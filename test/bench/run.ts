@@ -5,6 +5,7 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchAlertEvaluation, benchAlertLatency } from './alerts.js';
 import { benchAgentOverhead, benchChartQuery } from './monitor.js';
+import { benchChecklistEvidence, benchIncidentSearch } from './opsday.js';
 import { benchStopForce, benchStopGraceful } from './stop.js';
 import { benchIngest } from './store.js';
 
@@ -18,11 +19,15 @@ const benches: Record<string, Bench> = {
   'alerts-latency': () => benchAlertLatency(),
   'stop-force': () => benchStopForce(),
   'stop-graceful': () => benchStopGraceful(),
+  // `npm run bench -- opsday` runs both.
+  'opsday-search': () => benchIncidentSearch(),
+  'opsday-evidence': () => benchChecklistEvidence(),
 };
+const groups: Record<string, string[]> = { opsday: ['opsday-search', 'opsday-evidence'] };
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-  const names = wanted.length > 0 ? wanted : Object.keys(benches);
+  const names = (wanted.length > 0 ? wanted : Object.keys(benches)).flatMap((n) => groups[n] ?? [n]);
   const results: Record<string, unknown> = {};
   for (const name of names) {
     const bench = benches[name];

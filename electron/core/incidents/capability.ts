@@ -13,6 +13,7 @@ import type { Alerts } from '../alerts/index.js';
 import type { Capability, CoreContext, HandlersOf } from '../capability/index.js';
 import { localDate, systemTimeZone } from '../checklists/index.js';
 import type { Stop } from '../stop/index.js';
+import { gramTokens, searchableText } from './grams.js';
 import { IncidentRepo, type IncidentRow } from './repo.js';
 import { botOf, exceptionTypeOf, similarIncidents } from './similar.js';
 
@@ -127,6 +128,21 @@ export function createIncidentsCapability(
     return incident;
   }
 
+  /** Keeps the 1-2 character side index in step with the row, in the same transaction. */
+  function indexGrams(
+    db: Parameters<Parameters<typeof ctx.store.writes.write>[1]>[0],
+    id: string,
+    row: Parameters<typeof searchableText>[0],
+  ) {
+    const seq = db.prepare<[string], { seq: number }>('SELECT seq FROM incidents WHERE id = ?').get(id)?.seq;
+    if (seq === undefined) return;
+    db.prepare('DELETE FROM incidents_grams WHERE rowid = ?').run(seq);
+    db.prepare('INSERT INTO incidents_grams (rowid, grams) VALUES (?, ?)').run(
+      seq,
+      gramTokens(searchableText(row)),
+    );
+  }
+
   function event(
     db: Parameters<Parameters<typeof ctx.store.writes.write>[1]>[0],
     id: string,
@@ -221,6 +237,7 @@ export function createIncidentsCapability(
            @source, @rule_id, @alert_id, @stop_id, @bot, @exception_type, @first_error, @runbook, @opened_at, @resolved_at,
            @created_at, @updated_at, @created_by, @context)`,
       ).run({ ...base, id, context: JSON.stringify(context) });
+      indexGrams(db, id, base);
       // 記録 (詳細な記録作成) starts with the record itself.
       db.prepare(
         "INSERT INTO incident_steps (incident_id, step, done, actor, at, note) VALUES (?, 'record', 1, ?, ?, NULL)",
@@ -276,6 +293,7 @@ export function createIncidentsCapability(
              impact = @impact, bot = @bot, exception_type = @exception_type, runbook = @runbook,
              resolved_at = @resolved_at, updated_at = @updated_at WHERE id = @id`,
         ).run(next);
+        indexGrams(db, id, next);
         event(db, id, by, 'updated', Object.keys(fields));
       });
       return announce(get(id));

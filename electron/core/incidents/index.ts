@@ -9,6 +9,7 @@ export {
   type IncidentsCapabilityDeps,
   LOG_TIMELINE_SOURCE,
 } from './capability.js';
+export { gramQuery, gramTokens, searchableText } from './grams.js';
 export { incidentsMigration } from './migrations/007-incidents.js';
 export { asciiLower, IncidentRepo } from './repo.js';
 export { botOf, exceptionTypeOf, sharedStretches, similarIncidents, textTrigrams } from './similar.js';

@@ -5,7 +5,7 @@ import type { Migration } from '../../store/index.js';
  * symptoms, root_cause, solution, prevention) plus what Nexus Ops knows (rule, alert, stop, bot,
  * exception type, first error line, runbook, the timeline around it), the post-incident steps, and a
  * trigram full-text index (external content, kept in step by triggers). `search_text` is the lower-cased
- * text the 1-2 character terms are tested against.
+ * text the 1-2 character terms are tested against, after the gram index narrowed the rows.
  */
 export const incidentsMigration: Migration = {
   version: 7,
@@ -67,6 +67,10 @@ export const incidentsMigration: Migration = {
         INSERT INTO incidents_fts (rowid, title, symptoms, root_cause, solution, prevention, impact, first_error)
         VALUES (new.seq, new.title, new.symptoms, new.root_cause, new.solution, new.prevention, new.impact, new.first_error);
       END;
+
+      -- 1-2 character terms: each incident's distinct characters and character pairs as ASCII tokens
+      -- (electron/core/incidents/grams.ts), written with the incident; a filter, confirmed by instr().
+      CREATE VIRTUAL TABLE incidents_grams USING fts5(grams, content='', contentless_delete=1, tokenize='ascii');
 
       CREATE TABLE incident_steps (
         incident_id TEXT NOT NULL REFERENCES incidents(id),
