@@ -2,9 +2,16 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ManualClock, systemClock } from '../../electron/core/clock/index.js';
-import { asciiLower, gramTokens, IncidentRepo, searchableText } from '../../electron/core/incidents/index.js';
+import {
+  asciiLower,
+  gramTokens,
+  IncidentRepo,
+  searchableText,
+  similarIncidents,
+} from '../../electron/core/incidents/index.js';
 import { createCore, schemaMigrations } from '../../electron/core/index.js';
 import { openStore } from '../../electron/core/store/index.js';
+import type { Alert } from '../../shared/api/alerts.js';
 import { likePattern } from '../../shared/search/index.js';
 
 const resourcesDir = resolve(import.meta.dirname, '..', '..', 'resources');
@@ -154,9 +161,24 @@ export async function benchIncidentSearch(count = 100_000) {
         return [q, { ms: Math.round((performance.now() - t) * 100) / 100, rows: n }];
       }),
     );
+    // Similar incidents for a firing alert: rule, bot and exception lookups plus the trigram text match.
+    const alert = {
+      id: 'bench-alert',
+      ruleId: 'rule-7',
+      ruleName: 'API応答遅延',
+      message: 'TwitterAPI.io の応答時間が 1 秒を超えています: TimeoutException',
+      labels: { bot: 'nexus02' },
+    } as unknown as Alert;
+    const suggest: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      similarIncidents(repo, alert, { limit: 3 });
+      suggest.push(performance.now() - t);
+    }
     return {
       incidents: count,
       loadMs,
+      similarForAnAlert: stats(suggest),
       search: stats(ours),
       baselineLikeScan: stats(like),
       goalP95Ms: 50,

@@ -195,22 +195,19 @@ export class IncidentRepo {
       .all(value, limit);
   }
 
-  /** Rows matching any of the trigrams, best bm25 first. */
-  byText(match: string, limit: number): (IncidentRow & { rank: number })[] {
+  /**
+   * The newest incidents holding any of the trigrams, in the index's rowid order: SQLite stops after
+   * `limit` rows, so the work is bounded whatever the size of the knowledge base (ranking every match by
+   * bm25, or counting how many incidents hold each trigram, took 150-400 ms on 100 k incidents).
+   */
+  byText(trigrams: readonly string[], limit: number): (IncidentRow & { search_text: string })[] {
+    if (trigrams.length === 0) return [];
     return this.db
-      .prepare<[string, number], IncidentRow & { rank: number }>(
-        `SELECT i.*, bm25(incidents_fts) AS rank FROM incidents_fts JOIN incidents i ON i.seq = incidents_fts.rowid
-         WHERE incidents_fts MATCH ? ORDER BY rank LIMIT ?`,
+      .prepare<[string, number], IncidentRow & { search_text: string }>(
+        `SELECT i.* FROM incidents_fts JOIN incidents i ON i.seq = incidents_fts.rowid
+         WHERE incidents_fts MATCH ? ORDER BY incidents_fts.rowid DESC LIMIT ?`,
       )
-      .all(match, limit);
-  }
-
-  searchText(seq: number): string {
-    return (
-      this.db
-        .prepare<[number], { t: string }>('SELECT search_text AS t FROM incidents WHERE seq = ?')
-        .get(seq)?.t ?? ''
-    );
+      .all(trigrams.map((t) => `"${t.replaceAll('"', '""')}"`).join(' OR '), limit);
   }
 }
 

@@ -60,8 +60,9 @@ const WEIGHT = { rule: 3, bot: 2, exception: 2, text: 3 } as const;
 
 /**
  * Past incidents like an alert, each with why: the same rule, the same bot, the same exception type,
- * and text (trigram overlap between the alert's name and message and the incident's record, ranked by
- * bm25). Text alone must share a real stretch (a 4+ character run or two 3-character ones).
+ * and text: the newest 200 incidents holding any of the alert's trigrams, scored by how much of the alert's
+ * name and message they share. Text alone must share a real stretch (a 4+ character run or two
+ * 3-character ones).
  */
 export function similarIncidents(
   repo: IncidentRepo,
@@ -96,18 +97,14 @@ export function similarIncidents(
 
   const text = `${alert.ruleName}\n${alert.message}`;
   const trigrams = textTrigrams(text);
-  if (trigrams.length > 0) {
-    const match = trigrams.map((t) => `"${t.replaceAll('"', '""')}"`).join(' OR ');
-    const rows = repo.byText(match, 30);
-    for (const row of rows) {
-      const shared = sharedStretches(text, repo.searchText(row.seq));
-      const sharedChars = shared.reduce((n, s) => n + [...s].length, 0);
-      if (!(shared.some((s) => [...s].length >= 4) || shared.length >= 2)) continue;
-      // Share of the alert's letters the incident also has, 0..1, times the text weight.
-      const letters = [...text.replace(/[\s\p{P}\p{S}\d]/gu, '')].length || 1;
-      const weight = WEIGHT.text * Math.min(1, sharedChars / letters);
-      add(row, 'text', shared.slice(0, 4).join('、'), weight);
-    }
+  for (const row of repo.byText(trigrams, 200)) {
+    const shared = sharedStretches(text, row.search_text);
+    const sharedChars = shared.reduce((n, s) => n + [...s].length, 0);
+    if (!(shared.some((s) => [...s].length >= 4) || shared.length >= 2)) continue;
+    // Share of the alert's letters the incident also has, 0..1, times the text weight.
+    const letters = [...text.replace(/[\s\p{P}\p{S}\d]/gu, '')].length || 1;
+    const weight = WEIGHT.text * Math.min(1, sharedChars / letters);
+    add(row, 'text', shared.slice(0, 4).join('、'), weight);
   }
 
   return [...scored.values()]
