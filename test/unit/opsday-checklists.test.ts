@@ -95,6 +95,9 @@ describe('checklist days in the operator zone', () => {
     const monday = history.days.find((d) => d.date === '2026-01-05');
     const missedMorning = monday?.slots.find((s) => s.templateId === 'morning');
     expect(missedMorning?.state).toBe('missed');
+    // Before checklists ever ran here nothing counts as missed.
+    const before2 = await h.call('checklists.history', { days: 3 });
+    expect(before2.days.find((d) => d.date === '2026-01-04')?.slots).toEqual([]);
     expect(missedMorning?.missed.map((m) => m.text.ja)).toEqual([
       '夜間の実行状況確認',
       'エラーログ確認',
@@ -110,11 +113,9 @@ describe('checklist days in the operator zone', () => {
     expect(today.instances.find((i) => i.templateId === 'morning')?.slotAt).toBe(
       Date.parse('2026-03-08T13:00:00Z'),
     );
-    const history = await h.call('checklists.history', { days: 2 });
-    const saturday = history.days.find((d) => d.date === '2026-03-07');
-    expect(saturday?.slots.find((s) => s.templateId === 'morning')?.slotAt).toBe(
-      Date.parse('2026-03-07T14:00:00Z'),
-    );
+    const saturday = await h.call('checklists.instance', { instanceId: 'morning@2026-03-07T09:00' });
+    expect(saturday.slotAt).toBe(Date.parse('2026-03-07T14:00:00Z'));
+    expect(saturday.state).toBe('missed');
 
     const tz = 'America/New_York';
     expect(dayStart('2026-03-09', tz) - dayStart('2026-03-08', tz)).toBe(23 * HOUR);

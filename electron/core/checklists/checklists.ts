@@ -286,6 +286,8 @@ export class Checklists {
   async today(now: number): Promise<TodayOutput> {
     const date = localDate(now, this.settings.tz);
     const slots = this.slotsOfDay(date, now, true);
+    // A slot that has started has its instance (the job makes them too; this covers a page opened first).
+    for (const s of slots) if (s.slotAt <= now && (s.endsAt === null || now < s.endsAt)) this.ensure(s, now);
     const instances = await Promise.all(slots.map((s) => this.view(s, now)));
     let next: TodayOutput['next'] = null;
     for (const c of this.compiled) {
@@ -521,9 +523,11 @@ export class Checklists {
     const last = to ?? localDate(now, tz);
     const first = addDays(last, -(days - 1));
     const rows = this.repo.instancesBetween(first, last);
+    // Days before checklists started here are not "missed": only what was recorded is shown for them.
+    const since = localDate(this.repo.firstCreatedAt() ?? now, tz);
     const out: HistoryOutput['days'] = [];
     for (let d = first; d <= last; d = addDays(d, 1)) {
-      const expected = this.slotsOfDay(d, now, false);
+      const expected = d < since ? [] : this.slotsOfDay(d, now, false);
       const slots = new Map(expected.map((s) => [s.id, s]));
       for (const row of rows)
         if (row.localDate === d && !slots.has(row.id)) slots.set(row.id, this.slotFromRow(row));

@@ -101,6 +101,18 @@ export class ChecklistRepo {
     return rows.sort((a, b) => a.slotAt - b.slotAt);
   }
 
+  /** When the first instance was recorded (checklists started here), epoch ms, or null. */
+  firstCreatedAt(): number | null {
+    this.settle();
+    const row = this.db
+      .prepare<[], { t: number | null }>('SELECT min(created_at) AS t FROM checklist_instances')
+      .get();
+    let first = row?.t ?? null;
+    for (const p of this.pendingInstances.values())
+      if (first === null || p.createdAt < first) first = p.createdAt;
+    return first;
+  }
+
   ticks(instanceId: string): TickRow[] {
     this.settle();
     const rows = this.selectTicks.all(instanceId).map(tickFromDb);
