@@ -25,13 +25,15 @@ export function HistoryView() {
             </tr>
           </thead>
           <tbody>
-            {history.weeks.map((w) => (
-              <tr key={w.weekStart}>
-                <td>{w.weekStart}</td>
-                <td>{t('history.slotsValue', { complete: w.slotsComplete, total: w.slots })}</td>
-                <td>{w.total ? `${Math.round((w.done / w.total) * 100)}% (${w.done}/${w.total})` : '-'}</td>
-              </tr>
-            ))}
+            {history.weeks
+              .filter((w) => w.slots > 0)
+              .map((w) => (
+                <tr key={w.weekStart}>
+                  <td>{w.weekStart}</td>
+                  <td>{t('history.slotsValue', { complete: w.slotsComplete, total: w.slots })}</td>
+                  <td>{w.total ? `${Math.round((w.done / w.total) * 100)}% (${w.done}/${w.total})` : '-'}</td>
+                </tr>
+              ))}
           </tbody>
         </table>
       </section>
