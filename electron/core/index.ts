@@ -23,17 +23,23 @@ import {
   type Capability,
   type CoreContext,
   createActionRegistry,
+  createEvidenceRegistry,
   createHooks,
+  type EvidenceRegistry,
   type Logger,
 } from './capability/index.js';
+import { checklistsMigration, createChecklistsCapability } from './checklists/index.js';
 import { type Clock, systemClock } from './clock/index.js';
 import { type LiveConfig, lastGoodConfigFile, openLiveConfig, resolveConfigFile } from './config/index.js';
 import { type DesktopPort, noDesktop } from './desktop/index.js';
 import { createExportCapability } from './export/index.js';
+import { createIncidentsCapability, incidentsMigration } from './incidents/index.js';
 import { createJobRunner, type JobRunner } from './jobs/index.js';
 import { createMonitorCapability, SAMPLE_JOB } from './monitor/index.js';
 import { createNotifyCapability, deliveryContextMigration, notifyMigration } from './notify/index.js';
 import { createPlatform } from './platform/index.js';
+import { createRunbooksCapability, runbooksMigration } from './runbooks/index.js';
+import { createSettingsCapability } from './settings/index.js';
 import { createStopCapability, stopMigration } from './stop/index.js';
 import {
   createStoreCapability,
@@ -59,6 +65,9 @@ export const schemaMigrations: readonly Migration[] = [
   notifyMigration,
   stopMigration,
   deliveryContextMigration,
+  checklistsMigration,
+  incidentsMigration,
+  runbooksMigration,
 ];
 
 export interface CoreOptions {
@@ -82,6 +91,8 @@ export interface Core {
   readonly config: LiveConfig;
   readonly store: Store;
   readonly jobs: JobRunner;
+  /** Evidence providers (checklists, Overview, incident timelines); tests and later hosts offer more here. */
+  readonly evidence: EvidenceRegistry;
   /** Every capability by name (tests and the desktop host reach one through its door). */
   readonly capabilities: ReadonlyMap<string, Capability>;
   status(): AppStatus;
@@ -154,6 +165,7 @@ export function createCore(options: CoreOptions): Core {
     emit: (e) => events.emit(e),
     hooks,
     actions: createActionRegistry(),
+    evidence: createEvidenceRegistry(),
     dataDir: options.dataDir,
     resourcesDir: options.resourcesDir,
     mode: options.mode,
@@ -169,7 +181,29 @@ export function createCore(options: CoreOptions): Core {
     notifier: notify.notifier,
     lastResumeAt: stop.stop.lastResumeAt(),
   });
-  capabilities = [storeCap, monitor, notify, stop, alerts];
+  const checklists = createChecklistsCapability(ctx, {
+    alerts: alerts.alerts,
+    stop: stop.stop,
+    jobs,
+    notifier: notify.notifier,
+  });
+  const runbooks = createRunbooksCapability(ctx);
+  const incidents = createIncidentsCapability(ctx, {
+    alerts: alerts.alerts,
+    stop: stop.stop,
+    ruleRunbooks: runbooks.ruleLinks,
+  });
+  capabilities = [
+    storeCap,
+    monitor,
+    notify,
+    stop,
+    alerts,
+    checklists,
+    runbooks,
+    incidents,
+    createSettingsCapability(ctx),
+  ];
   const app = createAppCapability(ctx, {
     capabilities,
     jobs,
@@ -209,6 +243,7 @@ export function createCore(options: CoreOptions): Core {
     config,
     store,
     jobs,
+    evidence: ctx.evidence,
     capabilities: new Map(capabilities.map((c) => [c.name, c])),
     status: () => app.status(),
     start() {

@@ -5,12 +5,16 @@ import { api } from './api/client.js';
 import { AlertsBadge } from './components/AlertsBadge.js';
 import { EmergencyStopButton, StopHistoryPage, StoppedBanner } from './components/stop/index.js';
 import { Toasts } from './components/Toasts.js';
-import { LANGUAGES, type Language, setLanguage } from './i18n/index.js';
+import { LANGUAGES, type Language } from './i18n/index.js';
 import { AlertsPage } from './pages/alerts/AlertsPage.js';
+import { ChecklistsPage } from './pages/checklists/ChecklistsPage.js';
+import { IncidentsPage } from './pages/incidents/IncidentsPage.js';
 import { OverviewPage } from './pages/Overview.js';
 import { ProcessesPage } from './pages/processes/ProcessesPage.js';
+import { SettingsPage } from './pages/settings/SettingsPage.js';
 import { SystemPage } from './pages/system/SystemPage.js';
 import { startLiveUpdates, useLive } from './stores/live.js';
+import { chooseLanguage, startLocaleSync } from './stores/settings.js';
 
 export const PAGES = [
   'overview',
@@ -32,10 +36,14 @@ const PAGE_VIEWS: Partial<Record<PageId, () => ReactNode>> = {
   system: () => <SystemPage />,
   processes: () => <ProcessesPage />,
   'stop-history': () => <StopHistoryPage />,
+  checklists: () => <ChecklistsPage />,
+  incidents: () => <IncidentsPage />,
+  settings: () => <SettingsPage />,
 };
 
 function pageFromHash(): PageId {
-  const id = window.location.hash.replace(/^#\/?/, '');
+  // `#/incidents/runbook/level1?subject=…`: the page is the first segment, the page reads the rest.
+  const id = window.location.hash.replace(/^#\/?/, '').split(/[/?]/)[0] ?? '';
   return (PAGES as readonly string[]).includes(id) ? (id as PageId) : 'overview';
 }
 
@@ -91,6 +99,7 @@ export function App() {
 
   useEffect(() => {
     startLiveUpdates();
+    startLocaleSync();
     void api.call('app.status', {}).then((r) => {
       if (!r.ok && r.error.code === 'unauthorized') setUnauthorized(true);
     });
@@ -129,7 +138,7 @@ export function App() {
             {t('language.label')}
             <select
               value={i18n.language}
-              onChange={(e) => setLanguage(e.target.value as Language)}
+              onChange={(e) => void chooseLanguage(e.target.value as Language)}
               data-testid="language-select"
             >
               {LANGUAGES.map((l) => (

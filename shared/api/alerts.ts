@@ -40,6 +40,8 @@ export const alertSchema = z.object({
   escalationLevel: z.number().int(),
   action: z.string().nullable(),
   actionState: z.enum(['deferred', 'running', 'done', 'failed', 'skipped']).nullable(),
+  /** The rule's runbook (a shipped runbook id or an http(s) URL), when it names one. */
+  runbook: z.string().nullable().optional(),
 });
 export type Alert = z.infer<typeof alertSchema>;
 
@@ -102,6 +104,7 @@ export const alertRuleInfoSchema = z.object({
   action: z.string().nullable(),
   enabled: z.boolean(),
   notes: z.string().nullable(),
+  runbook: z.string().nullable().optional(),
 });
 export type AlertRuleInfo = z.infer<typeof alertRuleInfoSchema>;
 

@@ -1,19 +1,27 @@
 import { z } from 'zod';
 import { alertEventSchemas, alertsMethods } from './alerts.js';
 import { appMethods } from './app.js';
+import { checklistEventSchemas, checklistsMethods } from './checklists.js';
 import type { MethodSpec } from './contract.js';
 import { exportMethods } from './export.js';
+import { incidentEventSchemas, incidentsMethods } from './incidents.js';
 import { metricsEventSchema, monitorMethods, processesEventSchema } from './monitor.js';
 import { notifyDeliveryEventSchema, notifyMethods } from './notify.js';
+import { runbookEventSchemas, runbooksMethods } from './runbooks.js';
+import { settingsMethods } from './settings.js';
 import { stopEventSchemas, stopMethods } from './stop.js';
 import { notifyEventSchema, samplesEventSchema, statusEventSchema, systemMethods } from './system.js';
 
 export * from './alerts.js';
 export * from './app.js';
+export * from './checklists.js';
 export * from './contract.js';
 export * from './export.js';
+export * from './incidents.js';
 export * from './monitor.js';
 export * from './notify.js';
+export * from './runbooks.js';
+export * from './settings.js';
 export * from './stop.js';
 export * from './system.js';
 
@@ -26,6 +34,10 @@ export const apiMethods = {
   ...monitorMethods,
   ...stopMethods,
   ...exportMethods,
+  ...checklistsMethods,
+  ...runbooksMethods,
+  ...incidentsMethods,
+  ...settingsMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type ApiMethods = typeof apiMethods;
@@ -48,5 +60,8 @@ export const apiEventSchema = z.discriminatedUnion('type', [
   metricsEventSchema,
   processesEventSchema,
   ...stopEventSchemas,
+  ...checklistEventSchemas,
+  ...runbookEventSchemas,
+  ...incidentEventSchemas,
 ]);
 export type ApiEvent = z.infer<typeof apiEventSchema>;

@@ -23,6 +23,14 @@ export const labelMatcherSchema = z.strictObject({
 });
 export type LabelMatcher = z.infer<typeof labelMatcherSchema>;
 
+/** A runbook reference: the id of a shipped runbook or an http(s) URL. */
+export const runbookRefSchema = z
+  .string()
+  .max(500)
+  .refine((v) => /^[a-z0-9][a-z0-9-]{0,99}$/.test(v) || /^https?:\/\/[^\s]+$/.test(v), {
+    message: 'a runbook id such as level1-api-latency, or an http(s) URL',
+  });
+
 export const alertRuleSchema = z.strictObject({
   /** Stable id: alert history, silences and acknowledgements refer to it. */
   id: z
@@ -49,6 +57,11 @@ export const alertRuleSchema = z.strictObject({
   action: z.string().min(1).optional(),
   enabled: z.boolean().default(true),
   notes: z.string().optional(),
+  /**
+   * What to do when it fires (Prometheus' `runbook_url` convention): a shipped runbook's id, e.g.
+   * `level3-system-stop` (resources/runbooks/), or an http(s) URL of the team's own page.
+   */
+  runbook: runbookRefSchema.optional(),
 });
 export type AlertRuleInput = z.input<typeof alertRuleSchema>;
 export type AlertRuleConfig = z.output<typeof alertRuleSchema>;

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { alertsConfigSchema } from './alerts.js';
 import { botsConfigSchema } from './bots.js';
+import { checklistsConfigSchema } from './checklists.js';
 import { serverConfigSchema, uiConfigSchema } from './core.js';
 import { exportConfigSchema } from './export.js';
+import { incidentsConfigSchema } from './incidents.js';
 import { monitorConfigSchema } from './monitor.js';
 import { notifyConfigSchema } from './notify.js';
 import { stopConfigSchema } from './stop.js';
@@ -22,6 +24,8 @@ export const configSchema = z.strictObject({
   notify: notifyConfigSchema.prefault({}),
   stop: stopConfigSchema.prefault({}),
   export: exportConfigSchema.prefault({}),
+  checklists: checklistsConfigSchema.prefault({}),
+  incidents: incidentsConfigSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -110,6 +110,15 @@ export const metricCatalog = [
   // The app itself
   m('app.sampler_lag_ms', 'milliseconds', 'gauge', [], 'サンプラーの遅延', 'Sampler delay'),
   m('app.write_queue', 'count', 'gauge', [], 'DB 書き込み待ちの件数', 'Database writes waiting'),
+  // Checklists: unticked items of a slot past its reminder time (0 otherwise); `slot` = template id.
+  m(
+    'app.checklist_overdue',
+    'count',
+    'gauge',
+    ['slot'],
+    '期限を過ぎたチェックリストの未完了項目数',
+    'Unticked items of an overdue checklist',
+  ),
 ] as const;
 
 export type MetricName = (typeof metricCatalog)[number]['name'];

@@ -11,6 +11,7 @@ import {
 } from './alerts.js';
 import { benchMetricsScrape } from './metrics-scrape.js';
 import { benchAgentOverhead, benchChartQuery } from './monitor.js';
+import { benchChecklistEvidence, benchIncidentSearch } from './opsday.js';
 import { benchStopForce, benchStopGraceful } from './stop.js';
 import { benchIngest } from './store.js';
 
@@ -27,11 +28,15 @@ const benches: Record<string, Bench> = {
   'stop-force': () => benchStopForce(),
   'stop-graceful': () => benchStopGraceful(),
   'metrics-scrape': () => benchMetricsScrape(),
+  // `npm run bench -- opsday` runs both.
+  'opsday-search': () => benchIncidentSearch(),
+  'opsday-evidence': () => benchChecklistEvidence(),
 };
+const groups: Record<string, string[]> = { opsday: ['opsday-search', 'opsday-evidence'] };
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-  const names = wanted.length > 0 ? wanted : Object.keys(benches);
+  const names = (wanted.length > 0 ? wanted : Object.keys(benches)).flatMap((n) => groups[n] ?? [n]);
   const results: Record<string, unknown> = {};
   for (const name of names) {
     const bench = benches[name];

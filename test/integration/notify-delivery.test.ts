@@ -333,6 +333,7 @@ describe('notification delivery to real receivers on 127.0.0.1', () => {
       threshold: null,
       state: null,
       url: null,
+      runbook: null,
     });
 
     const sms = received.filter((r) => r.url.includes('/Messages.json'));

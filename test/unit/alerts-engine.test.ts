@@ -195,6 +195,13 @@ describe('default rules lifecycle', () => {
     { id: 'api-response-time', series: 'bot.response_time_ms', bad: 1500, good: 300 },
     { id: 'api-cost-daily', series: 'bot.cost_usd_day', bad: 60, good: 10 },
     { id: 'consecutive-failures', series: 'bot.consecutive_failures', bad: 3, good: 0 },
+    {
+      id: 'checklist-overdue',
+      series: 'app.checklist_overdue',
+      bad: 4,
+      good: 0,
+      labels: { slot: 'morning' },
+    },
   ];
 
   it('covers every shipped rule except the forecast (tested below)', () => {

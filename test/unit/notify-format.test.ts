@@ -74,6 +74,7 @@ describe('other channel formats', () => {
       threshold: null,
       state: null,
       url: null,
+      runbook: null,
     });
     const routed = webhookPayload(
       msg({

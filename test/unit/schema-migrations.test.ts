@@ -93,6 +93,56 @@ const seeds: Record<number, [table: string, row: Record<string, unknown>][]> = {
       },
     ],
   ],
+  7: [
+    [
+      'checklist_instances',
+      {
+        id: 'morning@2026-01-05T09:00',
+        template_id: 'morning',
+        slot_at: 1,
+        local_date: '2026-01-05',
+        timezone: 'Asia/Tokyo',
+        template: '{}',
+        created_at: 1,
+      },
+    ],
+    [
+      'checklist_ticks',
+      {
+        id: 't1',
+        instance_id: 'morning@2026-01-05T09:00',
+        item_id: 'errors',
+        action: 'tick',
+        actor: 'op',
+        at: 2,
+        evidence: '{}',
+      },
+    ],
+  ],
+  8: [
+    [
+      'incidents',
+      {
+        id: 'INC-1',
+        title: '認証エラー',
+        category: 'api',
+        severity: 'critical',
+        status: 'open',
+        source: 'manual',
+        opened_at: 1,
+        created_at: 1,
+        updated_at: 1,
+        created_by: 'op',
+      },
+    ],
+    ['incident_steps', { incident_id: 'INC-1', step: 'record', done: 1, actor: 'op', at: 2 }],
+  ],
+  9: [
+    [
+      'runbook_steps',
+      { subject: 'alert:a1', runbook_id: 'level1-api-slow', step: 1, done: 1, actor: 'op', at: 3 },
+    ],
+  ],
   5: [
     [
       'stop_runs',

@@ -88,6 +88,7 @@ export const defaultRules: AlertRuleInput[] = [
     for: '5m',
     severity: 'warning',
     message: '常時稼働のボット {{labels.bot}} が {{for}} 以上動いていません',
+    runbook: 'level3-system-stop',
   },
   {
     id: 'memory-leak',
@@ -125,6 +126,7 @@ export const defaultRules: AlertRuleInput[] = [
     message: 'ボットの Chrome プロセスが {{value}} 個あります（上限 60）: 緊急停止します',
     notes:
       'A headless Chrome tree is 6-8 processes and the bots drive one tree per running config; 60 is about 8 trees at once, far beyond normal use: orphaned Chrome left by hard-killed Python (BOTS.md) or a spawn loop. 2 minutes rides out a restart overlap.',
+    runbook: 'level3-system-stop',
   },
   {
     id: 'stop-api-limit',
@@ -137,6 +139,7 @@ export const defaultRules: AlertRuleInput[] = [
     message: 'API制限違反を検知しました（{{value}} 件）: 緊急停止します',
     notes:
       'TASK-003 緊急停止 trigger; enable when bot telemetry publishes bot.qps_violations (QPS over 210).',
+    runbook: 'level3-system-stop',
   },
   {
     id: 'stop-cost-spike',
@@ -148,6 +151,7 @@ export const defaultRules: AlertRuleInput[] = [
     enabled: false,
     message: '本日の API コストが ${{value}} です（$100/日超過）: 緊急停止します',
     notes: 'TASK-003 緊急停止 trigger: 異常なコスト増加（$100/日超過）.',
+    runbook: 'level3-system-stop',
   },
   {
     id: 'stop-consecutive-failures',
@@ -159,6 +163,7 @@ export const defaultRules: AlertRuleInput[] = [
     enabled: false,
     message: '{{value}} 回連続で失敗しました: 緊急停止します',
     notes: 'TASK-003 緊急停止 trigger: 連続5回失敗.',
+    runbook: 'level3-system-stop',
   },
   {
     id: 'stop-api-outage',
@@ -170,6 +175,7 @@ export const defaultRules: AlertRuleInput[] = [
     enabled: false,
     message: 'TwitterAPI.io の障害を検知しました: 緊急停止します',
     notes: 'TASK-003 緊急停止 trigger: TwitterAPI.io障害検知 (bot.api_outage = 1 while the API is down).',
+    runbook: 'level3-system-stop',
   },
   {
     id: 'api-error-rate',
@@ -190,6 +196,7 @@ export const defaultRules: AlertRuleInput[] = [
     enabled: false,
     message: 'API 応答時間が {{value}} ms です（1 秒以上）',
     notes: 'TASK-003 STEP-1 monitoring.alerts.response_time: 1000.',
+    runbook: 'level1-api-latency',
   },
   {
     id: 'api-cost-daily',
@@ -210,5 +217,17 @@ export const defaultRules: AlertRuleInput[] = [
     enabled: false,
     message: '{{value}} 回連続で失敗しています',
     notes: 'TASK-003 STEP-2 AlertThresholds.consecutiveFailures: 3.',
+  },
+  {
+    id: 'checklist-overdue',
+    name: 'チェックリスト期限超過',
+    expr: 'app.checklist_overdue > 0',
+    for: '0',
+    severity: 'warning',
+    enabled: false,
+    message:
+      'チェックリスト {{labels.slot}} の未完了項目が {{value}} 件あります（予定時刻から 30 分以上経過）',
+    notes:
+      'TASK-003 STEP-5 日次運用チェックリスト: a reminder goes out by itself at +30 min (checklists.reminders); enable this rule to escalate an overdue checklist like an alert (alerts.escalation).',
   },
 ];

@@ -768,6 +768,7 @@ export class AlertsEngine {
         action: r.action ?? null,
         enabled: r.enabled,
         notes: r.notes ?? null,
+        runbook: r.runbook ?? null,
       })),
       errors: this.ruleErrors,
     };

@@ -48,6 +48,7 @@ export class Escalation {
         value: inst.value,
         threshold: inst.threshold,
         state: inst.state,
+        ...(inst.rule.runbook ? { runbook: inst.rule.runbook } : {}),
       },
     } satisfies AlertNotifyMessage;
   }

@@ -25,6 +25,8 @@ export interface AlertNotifyMessage {
     value: number | null;
     threshold: number;
     state: AlertState;
+    /** The rule's runbook: a shipped runbook's id or an http(s) URL. */
+    runbook?: string;
   };
 }
 
@@ -146,8 +148,9 @@ export function stateRank(s: AlertState): number {
   return s === 'firing' ? 0 : s === 'acknowledged' ? 1 : 2;
 }
 
-export function toAlert(a: AlertRow): Alert {
+export function toAlert(a: AlertRow | Instance): Alert {
   return {
+    runbook: 'rule' in a ? (a.rule.runbook ?? null) : null,
     id: a.id,
     ruleId: a.ruleId,
     ruleName: a.ruleName,
@@ -192,5 +195,6 @@ export function placeholderRule(row: AlertRow): CompiledRule {
     action: undefined,
     enabled: false,
     notes: undefined,
+    runbook: undefined,
   };
 }

@@ -31,6 +31,8 @@ export interface CompiledRule {
   action: string | undefined;
   enabled: boolean;
   notes: string | undefined;
+  /** A shipped runbook's id or an http(s) URL (Prometheus' runbook_url convention). */
+  runbook: string | undefined;
 }
 
 export type MetricCheck = (metric: string) => string | undefined;
@@ -158,6 +160,7 @@ export function compileRules(
       action: r.action,
       enabled: r.enabled,
       notes: r.notes,
+      runbook: r.runbook,
     });
   });
   return { rules, errors };

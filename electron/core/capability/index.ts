@@ -17,9 +17,19 @@ import type { JobSpec } from '../jobs/index.js';
 import type { Store } from '../store/index.js';
 
 export { type ActionContext, type ActionRegistry, createActionRegistry } from './actions.js';
+export {
+  createEvidenceRegistry,
+  type EvidenceProvider,
+  type EvidenceQuery,
+  type EvidenceReading,
+  type EvidenceRegistry,
+  type EvidenceText,
+  type TimelineEntry,
+} from './evidence.js';
 export { createHooks, type HookMap, type Hooks } from './hooks.js';
 
 import type { ActionRegistry } from './actions.js';
+import type { EvidenceRegistry } from './evidence.js';
 import type { Hooks } from './hooks.js';
 
 export interface Logger {
@@ -46,6 +56,8 @@ export interface CoreContext {
   emit(event: ApiEvent): void;
   readonly hooks: Hooks;
   readonly actions: ActionRegistry;
+  /** Named evidence readings (checklist items, Overview, incident timelines); any capability may offer one. */
+  readonly evidence: EvidenceRegistry;
   readonly dataDir: string;
   readonly resourcesDir: string;
   readonly mode: 'desktop' | 'headless';

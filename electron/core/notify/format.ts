@@ -72,6 +72,7 @@ function contextLine(m: Outgoing): string {
   const parts = [`kind: ${m.kind}`, `severity: ${m.severity}`];
   if (m.context?.ruleId) parts.push(`rule: ${m.context.ruleId}`);
   if (m.alertId) parts.push(m.context?.url ? `<${m.context.url}|alert ${m.alertId}>` : `alert: ${m.alertId}`);
+  if (m.context?.runbook) parts.push(`<${m.context.runbook}|runbook>`);
   parts.push(new Date(m.createdAt).toISOString());
   return parts.join(' · ');
 }
@@ -146,6 +147,8 @@ export interface WebhookPayload {
   state: string | null;
   /** The alert in the Nexus Ops dashboard. */
   url: string | null;
+  /** What to do: the rule's runbook link. */
+  runbook: string | null;
 }
 
 export function webhookPayload(m: Outgoing): WebhookPayload {
@@ -163,6 +166,7 @@ export function webhookPayload(m: Outgoing): WebhookPayload {
     threshold: c.threshold ?? null,
     state: c.state ?? null,
     url: c.url ?? null,
+    runbook: c.runbook ?? null,
   };
 }
 

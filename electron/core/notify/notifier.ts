@@ -91,6 +91,13 @@ function indexChannels(config: NotifyConfig): Map<string, ChannelConfig> {
 function toOutgoing(msg: NotifyMessage, now: number, dashboard: string | undefined): Outgoing {
   const url =
     msg.alertId && dashboard ? `${dashboard}#/alerts?alert=${encodeURIComponent(msg.alertId)}` : undefined;
+  // A shipped runbook's id becomes its page in the dashboard; a URL stays as it is.
+  const runbook = msg.context?.runbook;
+  const subject = msg.alertId ? `?subject=alert:${encodeURIComponent(msg.alertId)}` : '';
+  const runbookUrl =
+    runbook && !/^https?:\/\//.test(runbook) && dashboard
+      ? `${dashboard}#/incidents/runbook/${encodeURIComponent(runbook)}${subject}`
+      : runbook;
   return {
     kind: msg.kind,
     severity: msg.severity,
@@ -98,7 +105,15 @@ function toOutgoing(msg: NotifyMessage, now: number, dashboard: string | undefin
     body: msg.body,
     alertId: msg.alertId ?? null,
     createdAt: now,
-    ...(msg.context || url ? { context: { ...msg.context, ...(url ? { url } : {}) } } : {}),
+    ...(msg.context || url
+      ? {
+          context: {
+            ...msg.context,
+            ...(url ? { url } : {}),
+            ...(runbookUrl ? { runbook: runbookUrl } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -30,6 +30,8 @@ export interface NotifyContext {
   state?: string;
   /** The alert in the dashboard (filled by the notifier). */
   url?: string;
+  /** The rule's runbook: an id of a shipped runbook (made a dashboard link) or an http(s) URL. */
+  runbook?: string;
 }
 
 /** One message on one channel, as stored (title, body and error already masked): the API's shape. */

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { Alert } from '../../../../shared/api/alerts.js';
 import { formatDateTime } from '../../i18n/index.js';
 import { SEVERITY_ORDER, sortedAlerts, useAlerts } from '../../stores/alerts.js';
+import { AlertExtras } from '../incidents/AlertExtras.js';
 import { AckDialog } from './AckDialog.js';
 import { formatAge, formatLabels, formatValue, useNow } from './format.js';
 import { SilenceDialog } from './SilenceDialog.js';
@@ -84,6 +85,7 @@ function AlertRow({
             {alert.ackNote && <q data-testid="alert-ack-note">{alert.ackNote}</q>}
           </div>
         )}
+        <AlertExtras alert={alert} />
       </div>
       <div className="alert-figures">
         <div className="alert-value" title={t('value.title')}>
