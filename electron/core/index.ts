@@ -19,6 +19,7 @@ import {
   type Handlers,
 } from './api/index.js';
 import { createAppCapability } from './app/index.js';
+import { botsMigration, createBotsCapability } from './bots/index.js';
 import {
   type Capability,
   type CoreContext,
@@ -57,6 +58,7 @@ export const schemaMigrations: readonly Migration[] = [
   alertsMigration,
   notifyMigration,
   stopMigration,
+  botsMigration,
 ];
 
 export interface CoreOptions {
@@ -160,12 +162,18 @@ export function createCore(options: CoreOptions): Core {
   const storeCap = createStoreCapability(ctx);
   const monitor = createMonitorCapability(ctx, { platform, jobStatus: (n) => jobs.status(n) });
   const notify = createNotifyCapability(ctx, { desktop });
-  const stop = createStopCapability(ctx, { platform, notifier: notify.notifier, classify: monitor.classify });
+  const bots = createBotsCapability(ctx, { platform, jobs });
+  const stop = createStopCapability(ctx, {
+    platform,
+    notifier: notify.notifier,
+    classify: monitor.classify,
+    schedules: [bots.pauser],
+  });
   const alerts = createAlertsCapability(ctx, {
     notifier: notify.notifier,
     lastResumeAt: stop.stop.lastResumeAt(),
   });
-  capabilities = [storeCap, monitor, notify, stop, alerts];
+  capabilities = [storeCap, monitor, notify, bots, stop, alerts];
   const app = createAppCapability(ctx, {
     capabilities,
     jobs,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { alertEventSchemas, alertsMethods } from './alerts.js';
 import { appMethods } from './app.js';
+import { botEventSchemas, botsMethods } from './bots.js';
 import type { MethodSpec } from './contract.js';
 import { metricsEventSchema, monitorMethods, processesEventSchema } from './monitor.js';
 import { notifyDeliveryEventSchema, notifyMethods } from './notify.js';
@@ -9,6 +10,7 @@ import { notifyEventSchema, samplesEventSchema, statusEventSchema, systemMethods
 
 export * from './alerts.js';
 export * from './app.js';
+export * from './bots.js';
 export * from './contract.js';
 export * from './monitor.js';
 export * from './notify.js';
@@ -23,6 +25,7 @@ export const apiMethods = {
   ...notifyMethods,
   ...monitorMethods,
   ...stopMethods,
+  ...botsMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type ApiMethods = typeof apiMethods;
@@ -45,5 +48,6 @@ export const apiEventSchema = z.discriminatedUnion('type', [
   metricsEventSchema,
   processesEventSchema,
   ...stopEventSchemas,
+  ...botEventSchemas,
 ]);
 export type ApiEvent = z.infer<typeof apiEventSchema>;
