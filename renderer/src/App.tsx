@@ -7,6 +7,7 @@ import { EmergencyStopButton, StopHistoryPage, StoppedBanner } from './component
 import { Toasts } from './components/Toasts.js';
 import { LANGUAGES, type Language, setLanguage } from './i18n/index.js';
 import { AlertsPage } from './pages/alerts/AlertsPage.js';
+import { BotsPage } from './pages/bots/BotsPage.js';
 import { OverviewPage } from './pages/Overview.js';
 import { ProcessesPage } from './pages/processes/ProcessesPage.js';
 import { SystemPage } from './pages/system/SystemPage.js';
@@ -16,6 +17,7 @@ export const PAGES = [
   'overview',
   'system',
   'processes',
+  'bots',
   'alerts',
   'maintenance',
   'checklists',
@@ -31,6 +33,7 @@ const PAGE_VIEWS: Partial<Record<PageId, () => ReactNode>> = {
   alerts: () => <AlertsPage />,
   system: () => <SystemPage />,
   processes: () => <ProcessesPage />,
+  bots: () => <BotsPage />,
   'stop-history': () => <StopHistoryPage />,
 };
 

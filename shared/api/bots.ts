@@ -76,6 +76,8 @@ export const botStatusSchema = z.object({
   backoffMs: z.number().int(),
   schedule: z.object({ cron: z.string(), timezone: z.string(), nextRunAt: epochMs.nullable() }).nullable(),
   timeoutMinutes: z.number().nullable(),
+  /** How long a stop waits after Ctrl+C before it ends the tree by force (supervised bots). */
+  stopGraceSeconds: z.number().nullable(),
   lastExit: botExitSchema.nullable(),
   /** Something that keeps it from running as configured (missing relay, unset variable, bad cron). */
   problem: z.string().nullable(),

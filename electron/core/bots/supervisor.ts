@@ -337,6 +337,7 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
           ? { cron: sup.cron, timezone, nextRunAt: nextCronSlot(sup.cron, timezone, now()) }
           : null,
       timeoutMinutes: sup?.timeoutMinutes ?? null,
+      stopGraceSeconds: sup?.stopGraceSeconds ?? null,
       lastExit: rt.lastExit,
       problem: rt.problem,
       outputFile: sup || rt.run ? join(outputDir(deps.dataDir, rt.id), CURRENT_FILE) : null,
