@@ -12,6 +12,7 @@ import type { BotsCapability } from '../../electron/core/bots/index.js';
 import { ManualClock } from '../../electron/core/clock/index.js';
 import type { BotStatus } from '../../shared/api/bots.js';
 import type { BotConfigInput } from '../../shared/config/bots.js';
+import { findMetric } from '../../shared/metrics/catalog.js';
 import type { LiveSample } from '../../shared/series.js';
 import {
   type BotsHarness,
@@ -161,6 +162,11 @@ describe('supervised bots', () => {
     expect(value('bot.up')).toBe(1);
     expect(value('bot.processes')).toBe(2);
     expect(value('bot.state')).toBe(1);
+    // Every metric it produces is in the catalog, with exactly the catalog's labels.
+    for (const sample of samples) {
+      expect(findMetric(sample.name)?.labels).toEqual(Object.keys(sample.labels));
+    }
+    expect(new Set(samples.map((s) => s.name)).size).toBe(7);
 
     // Its SIGINT handler is in place once it prints (a signal before that ends it like any program).
     await eventually(

@@ -8,15 +8,10 @@ import type { Capability, CoreContext, HandlersOf } from '../capability/index.js
 import type { JobRunner, JobSpec } from '../jobs/index.js';
 import type { Platform } from '../platform/index.js';
 import type { BotSchedulePauser } from '../stop/index.js';
+import { nodeRelayLauncher, type RelayLauncher } from './relay-launcher.js';
 import { createBotsRepo } from './repo.js';
-import {
-  createSupervisor,
-  localTimeZone,
-  nextCronSlot,
-  nodeRelayLauncher,
-  type RelayLauncher,
-  type Supervisor,
-} from './supervisor.js';
+import { localTimeZone, nextCronSlot } from './schedule.js';
+import { createSupervisor, type Supervisor } from './supervisor.js';
 
 export interface BotsCapability extends Capability {
   readonly supervisor: Supervisor;

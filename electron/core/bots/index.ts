@@ -46,12 +46,7 @@ export {
   nextBackoff,
   wantsRestart,
 } from './policy.js';
+export { type LaunchedRelay, nodeRelayLauncher, type RelayLauncher } from './relay-launcher.js';
 export { botDir, outputDir, type RunFile, readRunFile, runFilePath } from './run-file.js';
-export {
-  BOT_STATE_CODES,
-  nextCronSlot,
-  nodeRelayLauncher,
-  processMatcher,
-  type RelayLauncher,
-  type Supervisor,
-} from './supervisor.js';
+export { localTimeZone, nextCronSlot } from './schedule.js';
+export { BOT_STATE_CODES, processMatcher, type Supervisor } from './supervisor.js';

@@ -4,20 +4,17 @@
  * ticks (restarts when their delay is up, run timeouts, schedules, the process scan) and the operator
  * (start / stop / restart, the emergency stop's hold). Nothing here starts a timer of its own.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CronExpressionParser } from 'cron-parser';
 import type { BotExit, BotState, BotStatus } from '../../../shared/api/bots.js';
 import { ApiFailure } from '../../../shared/api/contract.js';
 import type { BotConfig, SupervisedRunConfig } from '../../../shared/config/bots.js';
 import type { Logger } from '../capability/index.js';
 import type { Clock } from '../clock/index.js';
-import type { ProcessInfo, ProcessKiller, ProcessSource, ProcessTarget } from '../platform/index.js';
+import type { ProcessInfo, ProcessKiller, ProcessSource } from '../platform/index.js';
 import { maskKnown, maskSecrets, resolveEnvRefs } from '../secrets/index.js';
-import { protectedPids, selectTargets } from '../stop/index.js';
 import { type CapturedLine, CURRENT_FILE } from './capture.js';
-import { type RelaySpec, relaySpawn } from './launch.js';
+import type { RelaySpec } from './launch.js';
 import { readOutputTail } from './output.js';
 import {
   afterOperatorStart,
@@ -27,52 +24,11 @@ import {
   type ExitOutcome,
   freshCounters,
 } from './policy.js';
+import type { LaunchedRelay, RelayLauncher } from './relay-launcher.js';
 import { type BotsRepo, type HoldRecord, type RunTrigger, runExit } from './repo.js';
 import { botDir, outputDir, type RunFile, readRunFile } from './run-file.js';
-
-/** Starts a relay for one run; the default spawns our own binary (launch.ts). */
-export interface RelayLauncher {
-  launch(dir: string, spec: RelaySpec): LaunchedRelay;
-}
-
-export interface LaunchedRelay {
-  pid: number | undefined;
-  /** Called once when the relay process ends (or could not be started). */
-  onExit(listener: () => void): void;
-}
-
-export function nodeRelayLauncher(relayScript: string, execPath = process.execPath): RelayLauncher {
-  return {
-    launch(dir, spec) {
-      // Its working folder must exist, or the spawn fails as if our own binary were missing (ENOENT).
-      mkdirSync(dir, { recursive: true });
-      const s = relaySpawn({ execPath, relayScript, botDir: dir, env: process.env });
-      const child: ChildProcess = spawn(s.file, s.args, s.options);
-      const listeners: (() => void)[] = [];
-      let ended = false;
-      const end = () => {
-        if (ended) return;
-        ended = true;
-        for (const l of listeners.splice(0)) l();
-      };
-      child.once('exit', end);
-      child.once('error', end);
-      child.stdin?.on('error', () => {
-        // the relay ended before reading its spec: its exit says the rest
-      });
-      child.stdin?.end(JSON.stringify(spec));
-      // The relay must not keep Nexus Ops alive, nor die with it.
-      child.unref();
-      return {
-        pid: child.pid,
-        onExit(listener) {
-          if (ended) listener();
-          else listeners.push(listener);
-        },
-      };
-    },
-  };
-}
+import { localTimeZone, nextCronSlot } from './schedule.js';
+import { runTree, sameStart, stopRunTree } from './stop-run.js';
 
 export interface SupervisorDeps {
   clock: Clock;
@@ -145,9 +101,6 @@ interface Runtime {
   lastPublished: string;
 }
 
-/** PID + creation time tolerance: relay and platform read the start time differently (btime rounding). */
-const SAME_START_MS = 2500;
-
 export const BOT_STATE_CODES: Record<BotState, number> = {
   stopped: 0,
   disabled: 0,
@@ -159,10 +112,6 @@ export const BOT_STATE_CODES: Record<BotState, number> = {
   held: 5,
 };
 
-function near(a: number, b: number | null): boolean {
-  return b === null || Math.abs(a - b) <= SAME_START_MS;
-}
-
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -173,25 +122,6 @@ function pidAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-export function localTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-}
-
-/** The next cron slot strictly after `after`, in the zone; null for a bad expression. */
-export function nextCronSlot(cron: string, timezone: string, after: number): number | null {
-  try {
-    return CronExpressionParser.parse(cron, { tz: timezone, currentDate: new Date(after) })
-      .next()
-      .getTime();
-  } catch {
-    return null;
   }
 }
 
@@ -528,7 +458,9 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
   /** A run adopted before its relay wrote run.json knows the relay, not yet the run id. */
   function isRelayOf(file: RunFile, run: ActiveRun): boolean {
     return (
-      run.runIdPending && file.relay.pid === run.relayPid && near(file.relay.startedAt, run.relayStartedAt)
+      run.runIdPending &&
+      file.relay.pid === run.relayPid &&
+      sameStart(file.relay.startedAt, run.relayStartedAt)
     );
   }
 
@@ -622,7 +554,7 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
   /** The relay is gone but its bot may live on (POSIX): end it, so a restart never runs it twice. */
   async function stopOrphanBot(rt: Runtime, run: ActiveRun): Promise<void> {
     try {
-      const targets = await runTree(run);
+      const { targets } = runTree(await deps.processes.list(), run, deps.selfPid);
       if (targets.length === 0) return;
       deps.log.warn(`bots: ${rt.id}: its relay vanished; ending the bot it left (pid ${run.botPid})`);
       await deps.killer.stop(targets, 'force');
@@ -631,32 +563,9 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     }
   }
 
-  /** The processes of a run: descendants of its relay (or, with the relay gone, the bot's own tree). */
-  async function runTree(run: ActiveRun): Promise<ProcessTarget[]> {
-    const list = await deps.processes.list();
-    const relay =
-      run.relayPid !== null
-        ? list.find((p) => p.pid === run.relayPid && near(p.startTime, run.relayStartedAt))
-        : undefined;
-    let roots: ProcessInfo[] = [];
-    if (relay) {
-      roots = list.filter(
-        (p) => p.ppid === relay.pid && p.pid !== relay.pid && p.startTime >= relay.startTime - 1000,
-      );
-    } else if (run.botPid !== null) {
-      roots = list.filter((p) => p.pid === run.botPid && near(p.startTime, run.botStartedAt));
-    }
-    if (roots.length === 0) return [];
-    const protect = protectedPids(list, deps.selfPid);
-    if (relay) protect.add(relay.pid);
-    const { targets } = selectTargets(list, new Map([['bot', roots]]), ['bot'], protect);
-    return targets.map((t) => ({ pid: t.pid, startTime: t.startTime }));
-  }
-
   /**
-   * Stops one run the way the emergency stop stops a family: Ctrl+C / SIGINT to the whole tree through
-   * the platform killer, wait the grace period for the relay to record the end, then the tree by force;
-   * a relay that still does not end is forced too.
+   * Stops one run (stop-run.ts): Ctrl+C / SIGINT to its tree, the tree by force after the bot's grace
+   * period, then the relay; the end is what the relay records.
    */
   function stopRun(rt: Runtime, run: ActiveRun, reason: StopReason): Promise<void> {
     // A stronger reason wins: an operator's stop turns a pending restart into a plain stop.
@@ -664,51 +573,25 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     if (run.stopping) return run.stopping;
     run.phase = 'stopping';
     publish(rt);
-    const grace = (supervised(rt.config)?.stopGraceSeconds ?? 10) * 1000;
-    const ended = () => {
-      checkRun(rt, run);
-      return run.ended;
-    };
-    /** Polls for the end; `each` runs at most every `everyMs` until it returns true. */
-    const waitEnd = async (ms: number, each?: () => Promise<boolean>, everyMs = 0) => {
-      const deadline = performance.now() + ms;
-      let lastEach = Number.NEGATIVE_INFINITY;
-      while (!ended() && performance.now() < deadline) {
-        if (each && performance.now() - lastEach >= everyMs) {
-          lastEach = performance.now();
-          if (await each()) each = undefined;
-        }
-        await sleep(pollMs);
-      }
-      return ended();
-    };
-    const send = async (mode: 'graceful' | 'force'): Promise<boolean> => {
-      const targets = await runTree(run);
-      if (targets.length === 0) return false;
-      await deps.killer.stop(targets, mode);
-      return true;
-    };
     run.stopping = (async () => {
       try {
-        // Graceful: the signal goes out as soon as the bot's processes exist (a run may be starting).
-        if (grace > 0 && (await waitEnd(grace, () => send('graceful')))) return;
-        await send('force');
-        // Anything of the tree still there (or started meanwhile) is forced again, once a second.
-        const forceAgain = async () => {
-          await send('force');
-          return false;
-        };
-        if (await waitEnd(verifyMs, forceAgain, 1000)) return;
-        if (run.relayPid !== null) {
-          await deps.killer.stop([{ pid: run.relayPid, startTime: run.relayStartedAt ?? 0 }], 'force');
-        }
-        if (await waitEnd(2000)) return;
-        runEnded(
-          rt,
+        const ended = await stopRunTree({
           run,
-          { code: null, signal: null, at: now(), error: 'did not end after a forced kill' },
-          'vanished',
-        );
+          processes: deps.processes,
+          killer: deps.killer,
+          selfPid: deps.selfPid,
+          graceMs: (supervised(rt.config)?.stopGraceSeconds ?? 10) * 1000,
+          verifyMs,
+          pollMs,
+          ended: () => {
+            checkRun(rt, run);
+            return run.ended;
+          },
+        });
+        if (!ended) {
+          const exit = { code: null, signal: null, at: now(), error: 'did not end after a forced kill' };
+          runEnded(rt, run, exit, 'vanished');
+        }
       } catch (err) {
         deps.log.error(`bots: stopping ${rt.id} failed: ${errorText(err)}`);
       }
@@ -801,7 +684,7 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     if (validFile) {
       handled.add(validFile.runId);
       const relay = list.find(
-        (p) => p.pid === validFile.relay.pid && near(p.startTime, validFile.relay.startedAt),
+        (p) => p.pid === validFile.relay.pid && sameStart(p.startTime, validFile.relay.startedAt),
       );
       const open = openRuns.find((r) => r.runId === validFile.runId);
       if (validFile.state !== 'exited' && relay) {
@@ -980,6 +863,8 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
 
     async scan() {
       const ts = now();
+      // No bot configured: no second process scan next to the monitor's.
+      if (runtimes.size === 0) return { ts, samples: [] };
       const list = await deps.processes.list();
       const children = new Map<number, ProcessInfo[]>();
       for (const p of list) {
@@ -995,7 +880,7 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
         const run = rt.run;
         const relay =
           run?.relayPid != null
-            ? list.find((p) => p.pid === run.relayPid && near(p.startTime, run.relayStartedAt))
+            ? list.find((p) => p.pid === run.relayPid && sameStart(p.startTime, run.relayStartedAt))
             : undefined;
         if (relay) {
           const stack = [...(children.get(relay.pid) ?? [])];
@@ -1154,7 +1039,10 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
       const stops = affected.flatMap((rt) => (rt.run ? [stopRun(rt, rt.run, 'emergency')] : []));
       for (const rt of runtimes.values()) publish(rt);
       deps.audit('nexus-ops', 'bots.held', { bots: hold.restore });
-      await Promise.race([Promise.allSettled(stops), sleep(deps.pauseWaitMs ?? 4000)]);
+      await Promise.race([
+        Promise.allSettled(stops),
+        new Promise((resolve) => setTimeout(resolve, deps.pauseWaitMs ?? 4000)),
+      ]);
       return affected.map((rt) => rt.id);
     },
 
