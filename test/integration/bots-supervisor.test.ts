@@ -390,4 +390,54 @@ describe('supervised bots', () => {
     ).rejects.toThrow(/no bot "nosuch"/);
     delete process.env.NEXUS_OPS_TEST_TAX_KEY;
   });
+
+  it('follows config edits: a new always-on bot starts, a removed one is watched until it ends', async () => {
+    const { h, root } = setup();
+    h.setBots([pythonBot(root, 'jp', 'serve', { start: 'manual' })]);
+    const cap = await h.open();
+    await eventually(() => (h.hookEvents.some((e) => e.bot.id === 'jp') ? true : undefined), 'loaded');
+    expect(status(cap, 'jp').state).toBe('stopped');
+    h.setBots([pythonBot(root, 'jp', 'serve', { start: 'manual' }), taxBot(root)]);
+    const tax = await eventually(
+      () => (status(cap, 'tax').state === 'running' ? status(cap, 'tax') : undefined),
+      'tax',
+    );
+    expect(status(cap, 'jp').state).toBe('stopped');
+
+    h.setBots([pythonBot(root, 'jp', 'serve', { start: 'manual' })]);
+    const orphan = status(cap, 'tax');
+    expect(orphan).toMatchObject({ orphaned: true, pid: tax.pid });
+    expect(orphan.state === 'running' || orphan.state === 'starting').toBe(true);
+    await cap.supervisor.stop('tax', 'test');
+    expect(() => status(cap, 'tax')).toThrow(/no bot "tax"/);
+    expect(alive(tax.pid!)).toBe(false);
+  });
+
+  it('says why a bot cannot start (missing folder, unset variable) and does not retry it every tick', async () => {
+    const { h, root } = setup();
+    h.setBots([
+      pythonBot(join(root, 'まだない'), 'gone', 'serve', { restart: { policy: 'always', delayMs: 0 } }),
+      pythonBot(root, 'nokey', 'serve', { env: { KEY: '${env:NEXUS_OPS_TEST_UNSET_VARIABLE}' } }),
+    ]);
+    const cap = await h.open();
+    const gone = await eventually(() => status(cap, 'gone').problem ?? undefined, 'problem');
+    expect(gone).toMatch(/working folder .*まだない does not exist/);
+    expect(status(cap, 'nokey').problem).toMatch(
+      /bots\.nokey\.run\.env: environment variable NEXUS_OPS_TEST_UNSET_VARIABLE is not set/,
+    );
+    expect(
+      cap
+        .configIssues?.()
+        .map((i) => i.message)
+        .join('\n'),
+    ).toMatch(/まだない does not exist: this bot cannot start/);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(status(cap, 'gone')).toMatchObject({
+      state: 'stopped',
+      restarts: { count: 0 },
+      lastExit: { outcome: 'start-failed' },
+    });
+    expect(runs(h, 'gone')).toHaveLength(0);
+    await expect(cap.supervisor.start('nokey', 'test')).rejects.toThrow(/not set/);
+  });
 });

@@ -171,6 +171,7 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
   const verifyMs = deps.verifyMs ?? 5000;
   const runtimes = new Map<string, Runtime>();
   let hold: HoldRecord = { held: false, since: null, restore: [] };
+  let initStarted = false;
   let ready = false;
   let closed = false;
   let records = new Map<string, { counters: BotCounters; operatorStopped: boolean }>();
@@ -746,6 +747,7 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
 
   return {
     async init() {
+      initStarted = true;
       records = deps.repo.loadAll();
       hold = deps.repo.loadHold();
       for (const config of deps.bots()) runtimes.set(config.id, newRuntime(config.id, config));
@@ -796,6 +798,8 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
     },
 
     applyConfig() {
+      // Before init, the config is read there (with the stored counters).
+      if (!initStarted) return;
       const configs = deps.bots();
       const seen = new Set<string>();
       for (const config of configs) {
@@ -840,6 +844,8 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
             void stopRun(rt, run, 'timeout');
           }
         } else if (rt.restartAt !== null && rt.restartAt <= t && !hold.held) {
+          // Cleared first: a launch that fails (missing folder, unset variable) is not retried every tick.
+          rt.restartAt = null;
           rt.counters = countRestart(rt.counters, t);
           persist(rt);
           launch(rt, 'restart');
