@@ -13,7 +13,8 @@ import { DEFAULT_PORT, serverConfigSchema } from '../../../shared/config/core.js
 export const BOT_CLI_HELP = `  bot list                 Lists the bots with their state, pid, uptime and restarts.
   bot start <id>           Starts a supervised bot (clears its crash-loop guard).
   bot stop <id>            Stops it: Ctrl+C, then its process tree after its grace period.
-  bot restart <id>         Stops it and starts it again.
+  bot restart <id>         Stops it and starts it again. The bot commands ask the running app;
+                           --reason and --actor are recorded in the audit trail, --json prints JSON.
 `;
 
 export type BotCliCommand = 'list' | 'start' | 'stop' | 'restart';
