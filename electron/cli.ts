@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { BOT_CLI_HELP, runBotCli } from './core/bots/index.js';
 import { systemClock } from './core/clock/index.js';
 import { createCore, schemaMigrations } from './core/index.js';
 import { loadOrCreateToken, MIN_TOKEN_LENGTH, startServer, TokenError } from './core/server/index.js';
@@ -15,7 +16,7 @@ Commands:
   serve                    Start headless mode: monitoring core + web dashboard on 127.0.0.1.
   token                    Print the dashboard login link (it carries the API token: keep it private).
   --help                   Show this help.
-${STOP_CLI_HELP}  audit verify             Checks the hash-chained audit trail; names the first broken row.
+${BOT_CLI_HELP}${STOP_CLI_HELP}  audit verify             Checks the hash-chained audit trail; names the first broken row.
 Options (serve, and where to find the app for stop/resume/status):
   --port <n>         Port on 127.0.0.1 (env NEXUS_OPS_PORT; default from config, 17380). 0 = any free port.
   --data-dir <dir>   Data directory (env NEXUS_OPS_DATA_DIR; default ${defaultDataDir()}).
@@ -60,6 +61,13 @@ export async function main(argv: string[]): Promise<number> {
     });
   }
   if (command === 'audit') return auditCommand(positionals[1], values);
+  if (command === 'bot') {
+    return runBotCli(positionals[1], positionals[2], {
+      ...values,
+      dataDir: values['data-dir'] ?? process.env.NEXUS_OPS_DATA_DIR ?? defaultDataDir(),
+      configFile: values.config,
+    });
+  }
   process.stderr.write(`nexus-ops: unknown command "${command}". Run nexus-ops --help.\n`);
   return 2;
 }

@@ -46,6 +46,14 @@ await Promise.all([
     outdir: join(root, 'dist/electron'),
     outExtension: { '.js': '.cjs' },
   }),
+  // The relay that runs a supervised bot outside Nexus Ops (electron/core/bots/relay.ts): its own small file,
+  // started with our binary as plain Node (ELECTRON_RUN_AS_NODE=1).
+  esbuild({
+    ...common,
+    entryPoints: { 'bot-relay': join(root, 'electron/core/bots/relay-entry.ts') },
+    outdir: join(root, 'dist/electron'),
+    outExtension: { '.js': '.cjs' },
+  }),
   // A sandboxed preload cannot require chunks or node modules: one self-contained file.
   esbuild({
     ...common,

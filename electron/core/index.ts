@@ -19,6 +19,7 @@ import {
   type Handlers,
 } from './api/index.js';
 import { createAppCapability } from './app/index.js';
+import { botsMigration, createBotsCapability } from './bots/index.js';
 import {
   type Capability,
   type CoreContext,
@@ -68,6 +69,7 @@ export const schemaMigrations: readonly Migration[] = [
   checklistsMigration,
   incidentsMigration,
   runbooksMigration,
+  botsMigration,
 ];
 
 export interface CoreOptions {
@@ -176,7 +178,13 @@ export function createCore(options: CoreOptions): Core {
   const storeCap = createStoreCapability(ctx);
   const monitor = createMonitorCapability(ctx, { platform, jobStatus: (n) => jobs.status(n) });
   const notify = createNotifyCapability(ctx, { desktop });
-  const stop = createStopCapability(ctx, { platform, notifier: notify.notifier, classify: monitor.classify });
+  const bots = createBotsCapability(ctx, { platform, jobs });
+  const stop = createStopCapability(ctx, {
+    platform,
+    notifier: notify.notifier,
+    classify: monitor.classify,
+    schedules: [bots.pauser],
+  });
   const alerts = createAlertsCapability(ctx, {
     notifier: notify.notifier,
     lastResumeAt: stop.stop.lastResumeAt(),
@@ -197,6 +205,7 @@ export function createCore(options: CoreOptions): Core {
     storeCap,
     monitor,
     notify,
+    bots,
     stop,
     alerts,
     checklists,

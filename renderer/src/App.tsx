@@ -7,6 +7,7 @@ import { EmergencyStopButton, StopHistoryPage, StoppedBanner } from './component
 import { Toasts } from './components/Toasts.js';
 import { LANGUAGES, type Language } from './i18n/index.js';
 import { AlertsPage } from './pages/alerts/AlertsPage.js';
+import { BotsPage } from './pages/bots/BotsPage.js';
 import { ChecklistsPage } from './pages/checklists/ChecklistsPage.js';
 import { IncidentsPage } from './pages/incidents/IncidentsPage.js';
 import { OverviewPage } from './pages/Overview.js';
@@ -20,6 +21,7 @@ export const PAGES = [
   'overview',
   'system',
   'processes',
+  'bots',
   'alerts',
   'maintenance',
   'checklists',
@@ -35,6 +37,7 @@ const PAGE_VIEWS: Partial<Record<PageId, () => ReactNode>> = {
   alerts: () => <AlertsPage />,
   system: () => <SystemPage />,
   processes: () => <ProcessesPage />,
+  bots: () => <BotsPage />,
   'stop-history': () => <StopHistoryPage />,
   checklists: () => <ChecklistsPage />,
   incidents: () => <IncidentsPage />,

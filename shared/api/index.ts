@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { alertEventSchemas, alertsMethods } from './alerts.js';
 import { appMethods } from './app.js';
+import { botEventSchemas, botsMethods } from './bots.js';
 import { checklistEventSchemas, checklistsMethods } from './checklists.js';
 import type { MethodSpec } from './contract.js';
 import { exportMethods } from './export.js';
@@ -14,6 +15,7 @@ import { notifyEventSchema, samplesEventSchema, statusEventSchema, systemMethods
 
 export * from './alerts.js';
 export * from './app.js';
+export * from './bots.js';
 export * from './checklists.js';
 export * from './contract.js';
 export * from './export.js';
@@ -38,6 +40,7 @@ export const apiMethods = {
   ...runbooksMethods,
   ...incidentsMethods,
   ...settingsMethods,
+  ...botsMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type ApiMethods = typeof apiMethods;
@@ -63,5 +66,6 @@ export const apiEventSchema = z.discriminatedUnion('type', [
   ...checklistEventSchemas,
   ...runbookEventSchemas,
   ...incidentEventSchemas,
+  ...botEventSchemas,
 ]);
 export type ApiEvent = z.infer<typeof apiEventSchema>;

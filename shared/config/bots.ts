@@ -53,6 +53,22 @@ export const restartPolicySchema = z.strictObject({
 });
 export type RestartPolicyConfig = z.output<typeof restartPolicySchema>;
 
+/**
+ * Where a supervised bot's captured stdout/stderr goes: `<dataDir>/bots/<id>/output/current.log`, rotated
+ * by close-rename-reopen (never copy-truncate, which loses lines) to `output-<YYYYMMDD-HHMMSS>.log`.
+ */
+export const outputCaptureSchema = z.strictObject({
+  /** Rotate when current.log would grow past this (pm2-logrotate's default 10 MB). */
+  maxSizeMB: z.number().positive().max(10_240).default(10),
+  /** Also rotate at the first line after local midnight. */
+  daily: z.boolean().default(true),
+  /** Rotated files kept (newest first); older ones are deleted. */
+  retainFiles: z.number().int().min(1).max(10_000).default(30),
+  /** Rotated files older than this are deleted too. */
+  retainDays: z.number().int().min(1).max(3650).default(30),
+});
+export type OutputCaptureConfig = z.output<typeof outputCaptureSchema>;
+
 export const supervisedRunSchema = z.strictObject({
   mode: z.literal('supervised'),
   /** The program (found on PATH, or a path relative to the root), e.g. `pnpm`, `python`. */
@@ -70,7 +86,11 @@ export const supervisedRunSchema = z.strictObject({
   restart: restartPolicySchema.prefault({}),
   /** A run longer than this is stopped (Ctrl+C, then the tree). */
   timeoutMinutes: z.number().positive().optional(),
+  /** A stop sends Ctrl+C / SIGINT, waits this long for the bot to finish, then ends its tree by force. */
+  stopGraceSeconds: z.number().min(0).max(600).default(10),
+  output: outputCaptureSchema.prefault({}),
 });
+export type SupervisedRunConfig = z.output<typeof supervisedRunSchema>;
 
 export const externalRunSchema = z.strictObject({
   mode: z.literal('external'),

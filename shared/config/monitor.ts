@@ -133,6 +133,13 @@ export const defaultFamilies: FamilyInput[] = [
     orphanWithout: 'bot-runner',
     stopOnEmergency: true,
   },
+  {
+    // The relay Nexus Ops starts a supervised bot through (electron/core/bots): a stop from the CLI with
+    // no app open ends it (and the bot under it) even when no other family matches the bot.
+    name: 'bot-relay',
+    cmdline: 'bot-relay\\.cjs',
+    stopOnEmergency: true,
+  },
 ];
 
 export const familiesSchema = z.array(familyDefSchema).superRefine((families, ctx) => {

@@ -84,15 +84,35 @@ export const metricCatalog = [
   m('proc.zombies', 'count', 'gauge', ['family'], 'ゾンビプロセス数', 'Zombie processes'),
   m('proc.hung', 'count', 'gauge', ['family'], '応答なしのプロセス数', 'Hung processes'),
   m('proc.leak_mb_per_h', 'megabytes_per_hour', 'gauge', ['family'], 'メモリ増加傾向', 'Memory growth trend'),
-  // Bots
+  // Bots (electron/core/bots): one series per configured bot id
   m(
     'bot.up',
     'count',
     'gauge',
     ['bot', 'start'],
-    'ボットが実行中 (1) か否か (0)',
-    'Bot running (1) or not (0)',
+    'ボット稼働中 (1) / 停止 (0)。start: always / schedule / manual / external',
+    'Bot running (1) or not (0); start: always / schedule / manual / external',
   ),
+  m(
+    'bot.state',
+    'count',
+    'gauge',
+    ['bot'],
+    'ボットの状態 (0 停止, 1 稼働, 2 起動・停止中, 3 再起動待ち, 4 クラッシュループ, 5 緊急停止で保留)',
+    'Bot state (0 stopped, 1 running, 2 starting/stopping, 3 waiting to restart, 4 crash-looping, 5 held by the emergency stop)',
+  ),
+  m('bot.processes', 'count', 'gauge', ['bot'], 'ボットのプロセス数', 'Processes of the bot'),
+  m('bot.restarts', 'count', 'counter', ['bot'], 'ボットの再起動回数', 'Bot restarts'),
+  m(
+    'bot.unstable_exits',
+    'count',
+    'gauge',
+    ['bot'],
+    '起動直後の連続終了回数 (クラッシュループ判定)',
+    'Exits right after starting, in a row (crash-loop guard)',
+  ),
+  m('bot.errored', 'count', 'gauge', ['bot'], 'クラッシュループで停止中 (1)', 'Stopped as crash-looping (1)'),
+  m('bot.uptime_seconds', 'seconds', 'gauge', ['bot'], 'ボットの連続稼働時間', 'Bot uptime'),
   // Bot telemetry (from what the bots write; the shipped automatic-stop rules use these)
   m(
     'bot.qps_violations',

@@ -9,6 +9,7 @@ import {
   benchAlertLatencyLoaded,
   benchAlertStall,
 } from './alerts.js';
+import { benchBotsCapture } from './bots-capture.js';
 import { benchMetricsScrape } from './metrics-scrape.js';
 import { benchAgentOverhead, benchChartQuery } from './monitor.js';
 import { benchChecklistEvidence, benchIncidentSearch } from './opsday.js';
@@ -31,6 +32,7 @@ const benches: Record<string, Bench> = {
   // `npm run bench -- opsday` runs both.
   'opsday-search': () => benchIncidentSearch(),
   'opsday-evidence': () => benchChecklistEvidence(),
+  'bots-capture': () => benchBotsCapture(),
 };
 const groups: Record<string, string[]> = { opsday: ['opsday-search', 'opsday-evidence'] };
 

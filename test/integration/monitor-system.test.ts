@@ -102,6 +102,7 @@ describe('system metrics through the platform', () => {
       'bot-runner',
       'bot-driver',
       'bot-chrome',
+      'bot-relay',
     ]);
     expect(() => monitor!.instances('nope')).toThrow(/no process family/);
   });

@@ -183,6 +183,7 @@ describe('default rules lifecycle', () => {
     { id: 'disk-critical', series: 'disk.free_pct', labels: { mount: 'C:' }, bad: 3, good: 40 },
     { id: 'disk-warning', series: 'disk.free_pct', labels: { mount: 'C:' }, bad: 15, good: 40 },
     { id: 'bot-down', series: 'bot.up', labels: { bot: 'tax', start: 'always' }, bad: 0, good: 1 },
+    { id: 'bot-crash-loop', series: 'bot.errored', labels: { bot: 'tax' }, bad: 1, good: 0 },
     { id: 'memory-leak', series: 'proc.leak_mb_per_h', labels: { family: 'bot-python' }, bad: 25, good: 1 },
     { id: 'zombie-processes', series: 'proc.zombies', labels: { family: 'bot-chrome' }, bad: 2, good: 0 },
     { id: 'hung-processes', series: 'proc.hung', labels: { family: 'bot-python' }, bad: 1, good: 0 },

@@ -116,7 +116,14 @@ describe('default families on Windows command lines', () => {
   });
 
   it('returns one entry per family in definition order', () => {
-    expect([...map.keys()]).toEqual(['chrome', 'python', 'bot-runner', 'bot-driver', 'bot-chrome']);
+    expect([...map.keys()]).toEqual([
+      'chrome',
+      'python',
+      'bot-runner',
+      'bot-driver',
+      'bot-chrome',
+      'bot-relay',
+    ]);
   });
 
   it('is pure: the same input gives the same answer', () => {
@@ -202,11 +209,12 @@ describe('family config', () => {
     expect(familiesSchema.safeParse([{ name: 'x' }]).success).toBe(false);
   });
 
-  it('stops bot-runner, bot-driver and bot-chrome, in that order, by default', () => {
+  it('stops bot-runner, bot-driver, bot-chrome and the relays of supervised bots, in that order, by default', () => {
     expect(families.filter((f) => f.stopOnEmergency).map((f) => f.name)).toEqual([
       'bot-runner',
       'bot-driver',
       'bot-chrome',
+      'bot-relay',
     ]);
   });
 });

@@ -143,6 +143,11 @@ const seeds: Record<number, [table: string, row: Record<string, unknown>][]> = {
       { subject: 'alert:a1', runbook_id: 'level1-api-slow', step: 1, done: 1, actor: 'op', at: 3 },
     ],
   ],
+  10: [
+    ['bot_state', { bot_id: 'tax', restarts: 2, updated_at: 1 }],
+    ['bot_runs', { run_id: 'run-1', bot_id: 'tax', trigger: 'always', started_at: 1, pid: 42 }],
+    ['bot_hold', { id: 1, held: 0 }],
+  ],
   5: [
     [
       'stop_runs',

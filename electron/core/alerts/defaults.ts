@@ -91,6 +91,15 @@ export const defaultRules: AlertRuleInput[] = [
     runbook: 'level3-system-stop',
   },
   {
+    id: 'bot-crash-loop',
+    name: 'ボットのクラッシュループ',
+    // The supervisor stopped restarting it (16 exits right after starting, PM2's numbers).
+    expr: 'bot.errored > 0',
+    for: '0',
+    severity: 'critical',
+    message: 'ボット {{labels.bot}} が起動直後の終了を繰り返したため再起動を止めました（クラッシュループ）',
+  },
+  {
     id: 'memory-leak',
     name: 'メモリリーク検出',
     expr: 'proc.leak_mb_per_h{family=~".*"} > 10',

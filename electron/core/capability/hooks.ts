@@ -1,4 +1,5 @@
 import type { Alert } from '../../../shared/api/alerts.js';
+import type { BotStatus } from '../../../shared/api/bots.js';
 import type { LiveSample } from '../../../shared/series.js';
 
 /**
@@ -14,6 +15,8 @@ export interface HookMap {
   'stop.changed': { stopped: boolean };
   /** A deliberate resume finished: rule actions wait their cooldown from here. */
   'stop.resumed': { at: number };
+  /** A bot's state changed (started, stopped, crashed, errored, held): the bots capability. */
+  'bots.state': { bot: BotStatus };
   /** Something an operator sees in app.status changed (health, a config problem, the write path). */
   'status.changed': Record<string, never>;
 }

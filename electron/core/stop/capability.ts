@@ -54,6 +54,8 @@ export function createStopCapability(ctx: CoreContext, deps: StopCapabilityDeps)
     handlers,
     health: () => (stop.isStopped() ? 'stopped' : 'ok'),
     start() {
+      // Capabilities that hold bots (supervised launches) learn the state the stop started in.
+      ctx.hooks.emit('stop.changed', { stopped: stop.isStopped() });
       // A stop that a crash of Nexus Ops interrupted is finished before anything else relaunches a bot.
       stop.finishInterrupted().catch((err: unknown) => ctx.log.error(`stop: ${String(err)}`));
     },
