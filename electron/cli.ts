@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { systemClock } from './core/clock/index.js';
 import { createCore, schemaMigrations } from './core/index.js';
+import { BACKUP_CLI_HELP, runBackupCli } from './core/maintenance/index.js';
 import { loadOrCreateToken, startServer } from './core/server/index.js';
 import { runStopCli, STOP_CLI_HELP } from './core/stop/index.js';
 import { openStore } from './core/store/index.js';
@@ -14,7 +15,7 @@ Usage: nexus-ops <command> [options]
 Commands:
   serve                    Start headless mode: monitoring core + web dashboard on 127.0.0.1.
   --help                   Show this help.
-${STOP_CLI_HELP}  audit verify             Checks the hash-chained audit trail; names the first broken row.
+${STOP_CLI_HELP}${BACKUP_CLI_HELP}  audit verify             Checks the hash-chained audit trail; names the first broken row.
 Options (serve, and where to find the app for stop/resume/status):
   --port <n>         Port on 127.0.0.1 (env NEXUS_OPS_PORT; default from config, 17380). 0 = any free port.
   --data-dir <dir>   Data directory (env NEXUS_OPS_DATA_DIR; default ${defaultDataDir()}).
@@ -37,6 +38,8 @@ export async function main(argv: string[]): Promise<number> {
       reason: { type: 'string' },
       actor: { type: 'string' },
       json: { type: 'boolean' },
+      yes: { type: 'boolean' },
+      scope: { type: 'string' },
     },
   });
   const command = positionals[0];
@@ -57,6 +60,18 @@ export async function main(argv: string[]): Promise<number> {
     });
   }
   if (command === 'audit') return auditCommand(positionals[1], values);
+  if (command === 'backup') {
+    return runBackupCli(positionals[1], positionals[2], {
+      dataDir: values['data-dir'] ?? process.env.NEXUS_OPS_DATA_DIR ?? defaultDataDir(),
+      configFile: values.config,
+      port: values.port,
+      json: values.json,
+      yes: values.yes,
+      scope: values.scope,
+      actor: values.actor,
+      migrations: schemaMigrations,
+    });
+  }
   process.stderr.write(`nexus-ops: unknown command "${command}". Run nexus-ops --help.\n`);
   return 2;
 }

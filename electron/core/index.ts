@@ -30,6 +30,7 @@ import { type Clock, systemClock } from './clock/index.js';
 import { type LiveConfig, openLiveConfig, resolveConfigFile } from './config/index.js';
 import { type DesktopPort, noDesktop } from './desktop/index.js';
 import { createJobRunner, type JobRunner } from './jobs/index.js';
+import { createMaintenanceCapability, maintenanceMigration } from './maintenance/index.js';
 import { createMonitorCapability, SAMPLE_JOB } from './monitor/index.js';
 import { createNotifyCapability, notifyMigration } from './notify/index.js';
 import { createPlatform } from './platform/index.js';
@@ -57,6 +58,7 @@ export const schemaMigrations: readonly Migration[] = [
   alertsMigration,
   notifyMigration,
   stopMigration,
+  maintenanceMigration,
 ];
 
 export interface CoreOptions {
@@ -160,12 +162,24 @@ export function createCore(options: CoreOptions): Core {
   const storeCap = createStoreCapability(ctx);
   const monitor = createMonitorCapability(ctx, { platform, jobStatus: (n) => jobs.status(n) });
   const notify = createNotifyCapability(ctx, { desktop });
-  const stop = createStopCapability(ctx, { platform, notifier: notify.notifier, classify: monitor.classify });
+  const maintenance = createMaintenanceCapability(ctx, {
+    platform,
+    jobs,
+    notifier: notify.notifier,
+    migrations: schemaMigrations,
+    nativeBinding: options.nativeBinding,
+  });
+  const stop = createStopCapability(ctx, {
+    platform,
+    notifier: notify.notifier,
+    classify: monitor.classify,
+    schedules: [maintenance.schedules],
+  });
   const alerts = createAlertsCapability(ctx, {
     notifier: notify.notifier,
     lastResumeAt: stop.stop.lastResumeAt(),
   });
-  capabilities = [storeCap, monitor, notify, stop, alerts];
+  capabilities = [storeCap, monitor, notify, maintenance, stop, alerts];
   const app = createAppCapability(ctx, {
     capabilities,
     jobs,

@@ -5,6 +5,7 @@ import {
   alertRuleSchema,
   type RuleLoadError,
 } from '../../../shared/config/alerts.js';
+import { isCatalogMetric } from '../../../shared/metrics/catalog.js';
 import {
   type CompareOp,
   ExprError,
@@ -55,6 +56,8 @@ export type MetricCheck = (metric: string) => string | undefined;
 
 /** Default check: exact names in the monitor's namespaces, any name in the open ones. */
 export const defaultMetricCheck: MetricCheck = (metric) => {
+  // Every metric the catalog declares (maintenance job.*, backup.*, check.*, ...) is known.
+  if (isCatalogMetric(metric)) return undefined;
   const ns = metric.split('.')[0] as string;
   if (monitorNamespaces.has(ns)) {
     if (monitorMetrics.includes(metric)) return undefined;

@@ -24,7 +24,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import type BetterSqlite3 from 'better-sqlite3';
 import Database from 'better-sqlite3';
 import * as tar from 'tar';
-import type { BackupView, BackupVerification } from '../../../shared/api/maintenance.js';
+import type { BackupVerification, BackupView } from '../../../shared/api/maintenance.js';
 import type { BotConfig } from '../../../shared/config/bots.js';
 import type { MaintenanceConfig } from '../../../shared/config/maintenance.js';
 import { resolveEnvRefs } from '../secrets/index.js';
@@ -48,7 +48,9 @@ export interface Manifest {
   createdAt: number;
   version: string;
   archive: { file: string; sha256: string; sizeBytes: number };
-  database: (ManifestFile & { userVersion: number; rowCounts: Record<string, number>; integrity: string }) | null;
+  database:
+    | (ManifestFile & { userVersion: number; rowCounts: Record<string, number>; integrity: string })
+    | null;
   files: ManifestFile[];
   bots: { bot: string; root: string; include: string[]; files: number; bytes: number }[];
   excludedSecrets: string[];
@@ -61,9 +63,7 @@ export interface VerifyRecord extends BackupVerification {}
 
 export const DB_ENTRY = 'database/nexus-ops.db';
 
-export interface Progress {
-  (phase: string, done: number, total: number): void;
-}
+export type Progress = (phase: string, done: number, total: number) => void;
 
 export interface BackupJobOptions {
   /** The app's connection: the source of the online backup (its own writes go into the copy). */
@@ -195,16 +195,25 @@ function botPlans(cfg: BackupConfig, bots: readonly BotConfig[]): BotPlan[] {
     return {
       bot,
       include: own?.include ?? cfg.include,
-      exclude: (own?.exclude ?? []).map((p) => globToRegExp(p.includes('/') || p.includes('\\') ? p : `**/${p}`)),
+      exclude: (own?.exclude ?? []).map((p) =>
+        globToRegExp(p.includes('/') || p.includes('\\') ? p : `**/${p}`),
+      ),
     };
   });
 }
 
 /** Files of one include entry (a folder, a file or a glob), relative to the bot root. */
-async function includedFiles(root: string, entry: string): Promise<{ path: string; rel: string; size: number }[]> {
+async function includedFiles(
+  root: string,
+  entry: string,
+): Promise<{ path: string; rel: string; size: number }[]> {
   const full = join(root, entry);
   if (hasWildcard(entry)) {
-    return (await expandGlob(entry, root)).map((f) => ({ path: f.path, rel: toPosix(relative(root, f.path)), size: f.size }));
+    return (await expandGlob(entry, root)).map((f) => ({
+      path: f.path,
+      rel: toPosix(relative(root, f.path)),
+      size: f.size,
+    }));
   }
   let s: import('node:fs').Stats;
   try {
@@ -214,7 +223,11 @@ async function includedFiles(root: string, entry: string): Promise<{ path: strin
   }
   if (s.isFile()) return [{ path: full, rel: toPosix(entry), size: s.size }];
   if (!s.isDirectory()) return [];
-  return (await walk(full, 32)).map((f) => ({ path: f.path, rel: toPosix(relative(root, f.path)), size: f.size }));
+  return (await walk(full, 32)).map((f) => ({
+    path: f.path,
+    rel: toPosix(relative(root, f.path)),
+    size: f.size,
+  }));
 }
 
 export async function createBackup(o: BackupJobOptions): Promise<{ manifest: Manifest; dir: string }> {
@@ -259,7 +272,10 @@ export async function createBackup(o: BackupJobOptions): Promise<{ manifest: Man
       } finally {
         copyDb.close();
       }
-      const check = await checkDatabase(copy, o.cfg.keyTables, { nativeBinding: o.nativeBinding, signal: o.signal });
+      const check = await checkDatabase(copy, o.cfg.keyTables, {
+        nativeBinding: o.nativeBinding,
+        signal: o.signal,
+      });
       if (check.integrity.join('\n') !== 'ok') {
         throw new Error(`the database copy fails integrity_check: ${check.integrity.slice(0, 3).join('; ')}`);
       }
@@ -286,7 +302,8 @@ export async function createBackup(o: BackupJobOptions): Promise<{ manifest: Man
     let totalFiles = 0;
     for (const plan of plans) {
       const seen = new Map<string, { path: string; rel: string; size: number }>();
-      for (const entry of plan.include) for (const f of await includedFiles(plan.bot.root, entry)) seen.set(f.rel, f);
+      for (const entry of plan.include)
+        for (const f of await includedFiles(plan.bot.root, entry)) seen.set(f.rel, f);
       const files = [...seen.values()].filter((f) => !plan.exclude.some((re) => re.test(f.rel)));
       listed.push({ plan, files });
       totalFiles += files.length;
@@ -308,9 +325,16 @@ export async function createBackup(o: BackupJobOptions): Promise<{ manifest: Man
               manifest.excludedSecrets.push(`${plan.bot.id}:${f.rel}`);
               continue;
             }
-            await writeFile(`${dest}.enc`, encryptBuffer(await readFile(f.path), passphrase), { mode: 0o600 });
+            await writeFile(`${dest}.enc`, encryptBuffer(await readFile(f.path), passphrase), {
+              mode: 0o600,
+            });
             const s = await stat(`${dest}.enc`);
-            manifest.files.push({ path: `${entry}.enc`, sha256: await sha256File(`${dest}.enc`), size: s.size, encrypted: true });
+            manifest.files.push({
+              path: `${entry}.enc`,
+              sha256: await sha256File(`${dest}.enc`),
+              size: s.size,
+              encrypted: true,
+            });
             manifest.encryptedSecrets.push(`${plan.bot.id}:${f.rel}`);
           } else {
             await copyFile(f.path, dest);
@@ -321,20 +345,35 @@ export async function createBackup(o: BackupJobOptions): Promise<{ manifest: Man
           count++;
         } catch (err) {
           // The bot moved or deleted it meanwhile (data/current → data/history): note it, go on.
-          manifest.skipped.push(`${plan.bot.id}:${f.rel}: ${err instanceof Error ? err.message : String(err)}`);
+          manifest.skipped.push(
+            `${plan.bot.id}:${f.rel}: ${err instanceof Error ? err.message : String(err)}`,
+          );
         }
       }
-      manifest.bots.push({ bot: plan.bot.id, root: plan.bot.root, include: plan.include, files: count, bytes });
+      manifest.bots.push({
+        bot: plan.bot.id,
+        root: plan.bot.root,
+        include: plan.include,
+        files: count,
+        bytes,
+      });
       o.output(`bot ${plan.bot.id}: ${count} file(s), ${bytes} bytes`);
     }
     if (manifest.excludedSecrets.length > 0) {
       o.output(`secrets left out (never copied in clear): ${manifest.excludedSecrets.join(', ')}`);
     }
 
-    await writeFile(join(staging, 'manifest.json'), JSON.stringify({ ...manifest, archive: undefined }, null, 1));
+    await writeFile(
+      join(staging, 'manifest.json'),
+      JSON.stringify({ ...manifest, archive: undefined }, null, 1),
+    );
     const archive = join(dir, manifest.archive.file);
     const partial = `${archive}.partial`;
-    const entries = ['manifest.json', ...(manifest.database ? ['database'] : []), ...(manifest.files.length ? ['bots'] : [])];
+    const entries = [
+      'manifest.json',
+      ...(manifest.database ? ['database'] : []),
+      ...(manifest.files.length ? ['bots'] : []),
+    ];
     const totalBytes = (manifest.database?.size ?? 0) + manifest.files.reduce((s, f) => s + f.size, 0);
     let packed = 0;
     const pack = tar.c({ cwd: staging, portable: true }, entries);
@@ -404,7 +443,8 @@ export async function extractAndCheck(opts: {
       return null;
     });
     if (hash === null) return result;
-    if (hash !== manifest.archive.sha256) problems.push(`archive hash differs from the manifest (${archive})`);
+    if (hash !== manifest.archive.sha256)
+      problems.push(`archive hash differs from the manifest (${archive})`);
     opts.progress?.('extract', 0, 1);
     try {
       await unpack(archive, folder);
@@ -414,7 +454,9 @@ export async function extractAndCheck(opts: {
     }
     const expected = [...manifest.files, ...(manifest.database ? [manifest.database] : [])];
     const found = new Set(
-      (await walk(folder, 64)).map((f) => toPosix(relative(folder, f.path))).filter((p) => p !== 'manifest.json'),
+      (await walk(folder, 64))
+        .map((f) => toPosix(relative(folder, f.path)))
+        .filter((p) => p !== 'manifest.json'),
     );
     let done = 0;
     for (const f of expected) {
@@ -435,7 +477,10 @@ export async function extractAndCheck(opts: {
       const file = join(folder, ...DB_ENTRY.split('/'));
       try {
         const tables = opts.keyTables ?? Object.keys(manifest.database.rowCounts);
-        const check = await checkDatabase(file, tables, { nativeBinding: opts.nativeBinding, signal: opts.signal });
+        const check = await checkDatabase(file, tables, {
+          nativeBinding: opts.nativeBinding,
+          signal: opts.signal,
+        });
         result.integrity = check.integrity.join('; ');
         result.rowCounts = check.rowCounts;
         if (result.integrity !== 'ok') problems.push(`database integrity_check: ${result.integrity}`);

@@ -27,7 +27,9 @@ export async function cleanCaches(opts: {
   const open = await openFiles();
   for (const target of opts.cfg.targets) {
     const dir = underDataDir(opts.dataDir, target.path);
-    const files = (await expandGlob(join(dir, '**', target.pattern), dir)).sort((a, b) => a.mtimeMs - b.mtimeMs);
+    const files = (await expandGlob(join(dir, '**', target.pattern), dir)).sort(
+      (a, b) => a.mtimeMs - b.mtimeMs,
+    );
     let total = files.reduce((s, f) => s + f.size, 0);
     let freed = 0;
     let count = 0;
@@ -46,12 +48,16 @@ export async function cleanCaches(opts: {
         freed += f.size;
         count++;
       } catch (err) {
-        result.lines.push(`${dir}: cannot delete ${f.path}: ${err instanceof Error ? err.message : String(err)}`);
+        result.lines.push(
+          `${dir}: cannot delete ${f.path}: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
     }
     result.files += count;
     result.bytesFreed += freed;
-    result.lines.push(`${dir}: ${count} file(s) deleted, ${formatMiB(freed)} freed, ${formatMiB(total)} left`);
+    result.lines.push(
+      `${dir}: ${count} file(s) deleted, ${formatMiB(freed)} freed, ${formatMiB(total)} left`,
+    );
   }
   return result;
 }

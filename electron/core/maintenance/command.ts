@@ -66,7 +66,11 @@ export function spawnPlan(
   const resolved = resolveOnPath(spec.command, env, exists) ?? spec.command;
   if (!/\.(cmd|bat)$/i.test(resolved)) return { file: resolved, args: [...spec.args], verbatim: false };
   const line = [resolved, ...spec.args].map(quoteForCmd).join(' ');
-  return { file: env.ComSpec ?? env.COMSPEC ?? 'cmd.exe', args: ['/d', '/s', '/c', `"${line}"`], verbatim: true };
+  return {
+    file: env.ComSpec ?? env.COMSPEC ?? 'cmd.exe',
+    args: ['/d', '/s', '/c', `"${line}"`],
+    verbatim: true,
+  };
 }
 
 function isFile(p: string): boolean {
@@ -133,7 +137,11 @@ export function descendantsOf(processes: readonly ProcessInfo[], rootPid: number
  * Stops a process tree by force: snapshot, kill all, re-scan (a child forked meanwhile), up to 3 rounds.
  * Returns how many processes it signalled. Never touches PID 0/1 or our own process.
  */
-export async function killTree(platform: TreeKiller, rootPid: number, known: Set<number> = new Set()): Promise<number> {
+export async function killTree(
+  platform: TreeKiller,
+  rootPid: number,
+  known: Set<number> = new Set(),
+): Promise<number> {
   let killed = 0;
   let targets = new Map<number, ProcessInfo>();
   for (let round = 0; round < 3; round++) {
@@ -159,7 +167,11 @@ export async function killTree(platform: TreeKiller, rootPid: number, known: Set
  * Runs a command to its end; when `signal` aborts, kills its tree and resolves once it has exited.
  * A command that cannot start resolves with exitCode null and the reason in the output.
  */
-export function runCommand(spec: CommandSpec, signal: AbortSignal, platform: TreeKiller): Promise<CommandResult> {
+export function runCommand(
+  spec: CommandSpec,
+  signal: AbortSignal,
+  platform: TreeKiller,
+): Promise<CommandResult> {
   const env = { ...process.env, ...spec.env };
   const plan = spawnPlan(spec, process.platform, env, existsSync);
   const tail = new OutputTail();
@@ -199,7 +211,8 @@ export function runCommand(spec: CommandSpec, signal: AbortSignal, platform: Tre
     const onAbort = () => {
       aborted = true;
       if (child.pid === undefined || killing) return;
-      const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');
+      const reason =
+        signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');
       tail.add(`\n[nexus-ops] ${reason}: stopping the process tree\n`);
       killing = killTree(platform, child.pid, known).then(
         (n) => {

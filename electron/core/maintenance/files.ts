@@ -141,7 +141,8 @@ export async function gzipFile(src: string, dest: string, level = 6): Promise<vo
 
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 })) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 }))
+    hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 

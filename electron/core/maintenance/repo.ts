@@ -81,13 +81,25 @@ export function createMaintenanceRepo(store: Pick<Store, 'db' | 'writes'>, now: 
       const rows = db
         .prepare<
           [],
-          { id: string; watermark: number | null; paused: number; paused_by: 'operator' | 'stop' | null; paused_at: number | null }
+          {
+            id: string;
+            watermark: number | null;
+            paused: number;
+            paused_by: 'operator' | 'stop' | null;
+            paused_at: number | null;
+          }
         >('SELECT id, watermark, paused, paused_by, paused_at FROM maintenance_jobs')
         .all();
       return new Map(
         rows.map((r) => [
           r.id,
-          { id: r.id, watermark: r.watermark, paused: r.paused === 1, pausedBy: r.paused_by, pausedAt: r.paused_at },
+          {
+            id: r.id,
+            watermark: r.watermark,
+            paused: r.paused === 1,
+            pausedBy: r.paused_by,
+            pausedAt: r.paused_at,
+          },
         ]),
       );
     },

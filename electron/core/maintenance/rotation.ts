@@ -50,7 +50,11 @@ export function rotationTargets(
   }
   cfg.targets.forEach((t, i) => {
     const path = underDataDir(dataDir, t.path);
-    targets.push({ label: `target ${i + 1}`, globs: [t.pattern === '*' ? join(path, '*') : join(path, t.pattern)], base: dataDir });
+    targets.push({
+      label: `target ${i + 1}`,
+      globs: [t.pattern === '*' ? join(path, '*') : join(path, t.pattern)],
+      base: dataDir,
+    });
   });
   return targets;
 }
@@ -212,7 +216,9 @@ async function compressIdle(
   result.compressed++;
   result.bytesBefore += before.size;
   result.bytesAfter += gz.size;
-  result.lines.push(`${label}: compressed ${f.path} → ${basename(gzPath)} (${formatMiB(before.size)} → ${formatMiB(gz.size)})`);
+  result.lines.push(
+    `${label}: compressed ${f.path} → ${basename(gzPath)} (${formatMiB(before.size)} → ${formatMiB(gz.size)})`,
+  );
   return { path: gzPath, size: gz.size, mtimeMs: gz.mtimeMs };
 }
 

@@ -36,7 +36,10 @@ export function cronSchedule(cron: string, timezone: string, offsetMinutes = 0):
     next(after) {
       try {
         // The slot is cron + offset: the cron slot must be after (after - offset).
-        const expr = CronExpressionParser.parse(cron, { tz: timezone, currentDate: new Date(after - offsetMs) });
+        const expr = CronExpressionParser.parse(cron, {
+          tz: timezone,
+          currentDate: new Date(after - offsetMs),
+        });
         return expr.next().getTime() + offsetMs;
       } catch {
         return null;
@@ -47,7 +50,12 @@ export function cronSchedule(cron: string, timezone: string, offsetMinutes = 0):
 }
 
 /** Slots in (from, to], oldest first; at most `limit` (the newest `limit` when there are more). */
-export function slotsBetween(schedule: Pick<CronSchedule, 'next'>, from: number, to: number, limit = 10_000): number[] {
+export function slotsBetween(
+  schedule: Pick<CronSchedule, 'next'>,
+  from: number,
+  to: number,
+  limit = 10_000,
+): number[] {
   const out: number[] = [];
   let at = from;
   for (;;) {

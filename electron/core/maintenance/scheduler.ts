@@ -12,7 +12,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { JobProgress, JobView, MaintenanceApiEvent, RunTrigger, RunView } from '../../../shared/api/maintenance.js';
+import type {
+  JobProgress,
+  JobView,
+  MaintenanceApiEvent,
+  RunTrigger,
+  RunView,
+} from '../../../shared/api/maintenance.js';
 import type { CatchUpConfig, JobConfig } from '../../../shared/config/maintenance.js';
 import type { Clock } from '../clock/index.js';
 import type { JobContext, JobRunner } from '../jobs/index.js';
@@ -180,7 +186,13 @@ export function createScheduler(deps: SchedulerDeps) {
   }
 
   function signature(job: ResolvedJob): string {
-    return JSON.stringify([runnable(job), job.schedule?.cron, job.schedule?.offsetMs, job.timezone, job.timeoutMs]);
+    return JSON.stringify([
+      runnable(job),
+      job.schedule?.cron,
+      job.schedule?.offsetMs,
+      job.timezone,
+      job.timeoutMs,
+    ]);
   }
 
   /** Applies a (new) set of jobs: runner jobs are added, replaced or removed to match. */
@@ -203,7 +215,10 @@ export function createScheduler(deps: SchedulerDeps) {
         name: runnerJobName(id),
         schedule: schedule
           ? { next: (after) => schedule.next(after), describe: schedule.describe }
-          : { next: () => null, describe: job.config.enabled ? 'not scheduled (config problem)' : 'disabled' },
+          : {
+              next: () => null,
+              describe: job.config.enabled ? 'not scheduled (config problem)' : 'disabled',
+            },
         timeoutMs: job.timeoutMs,
         run: (ctx) => onRunnerRun(id, ctx),
       });
@@ -221,7 +236,13 @@ export function createScheduler(deps: SchedulerDeps) {
   }
 
   /** Records a run that did not execute (skipped or missed). */
-  function recordNotRun(id: string, slot: number, trigger: RunTrigger, status: 'skipped' | 'missed', summary: string) {
+  function recordNotRun(
+    id: string,
+    slot: number,
+    trigger: RunTrigger,
+    status: 'skipped' | 'missed',
+    summary: string,
+  ) {
     const at = clock.now();
     const run: RunView = {
       id: newRunId(id),
@@ -383,7 +404,8 @@ export function createScheduler(deps: SchedulerDeps) {
         run.error = reasonText(abort.signal.reason);
       } else if (result.status === 'failed' || (result.exitCode !== undefined && result.exitCode !== 0)) {
         run.status = 'failed';
-        run.error = result.error ?? (result.exitCode !== undefined ? `exit code ${result.exitCode}` : 'failed');
+        run.error =
+          result.error ?? (result.exitCode !== undefined ? `exit code ${result.exitCode}` : 'failed');
       } else {
         run.status = 'ok';
       }
@@ -417,7 +439,12 @@ export function createScheduler(deps: SchedulerDeps) {
   }
 
   /** Runs a dispatch through the runner (its timeout applies); false when the runner says it runs. */
-  async function dispatch(id: string, slot: number, trigger: RunTrigger, runId = newRunId(id)): Promise<boolean> {
+  async function dispatch(
+    id: string,
+    slot: number,
+    trigger: RunTrigger,
+    runId = newRunId(id),
+  ): Promise<boolean> {
     const job = jobs.get(id);
     if (!job || closed) return false;
     const name = runnerJobName(id);

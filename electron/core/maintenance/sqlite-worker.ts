@@ -101,7 +101,11 @@ function betterSqlitePath(): string {
 
 function runWorker<T>(
   job: Op,
-  opts: { nativeBinding?: string; signal?: AbortSignal; onProgress?: (phase: string, done: number, total: number) => void },
+  opts: {
+    nativeBinding?: string;
+    signal?: AbortSignal;
+    onProgress?: (phase: string, done: number, total: number) => void;
+  },
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const worker = new Worker(WORKER_SOURCE, {
@@ -121,11 +125,14 @@ function runWorker<T>(
     };
     if (opts.signal?.aborted) return onAbort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (m: { type: string; result?: T; message?: string; phase?: string; done?: number; total?: number }) => {
-      if (m.type === 'progress') opts.onProgress?.(m.phase ?? '', m.done ?? 0, m.total ?? 0);
-      else if (m.type === 'done') finish(() => resolve(m.result as T));
-      else if (m.type === 'error') finish(() => reject(new Error(m.message)));
-    });
+    worker.on(
+      'message',
+      (m: { type: string; result?: T; message?: string; phase?: string; done?: number; total?: number }) => {
+        if (m.type === 'progress') opts.onProgress?.(m.phase ?? '', m.done ?? 0, m.total ?? 0);
+        else if (m.type === 'done') finish(() => resolve(m.result as T));
+        else if (m.type === 'error') finish(() => reject(new Error(m.message)));
+      },
+    );
     worker.on('error', (err) => finish(() => reject(err)));
     worker.on('exit', (code) => finish(() => reject(new Error(`SQLite worker exited with code ${code}`))));
   });
@@ -135,7 +142,11 @@ function runWorker<T>(
 export function checkDatabase(
   file: string,
   tables: readonly string[],
-  opts: { nativeBinding?: string; signal?: AbortSignal; onProgress?: (phase: string, done: number, total: number) => void } = {},
+  opts: {
+    nativeBinding?: string;
+    signal?: AbortSignal;
+    onProgress?: (phase: string, done: number, total: number) => void;
+  } = {},
 ): Promise<CheckResult> {
   return runWorker<CheckResult>({ op: 'check', file, tables }, opts);
 }
@@ -144,7 +155,11 @@ export function checkDatabase(
 export function optimizeDatabase(
   file: string,
   vacuumPagesPerStep: number,
-  opts: { nativeBinding?: string; signal?: AbortSignal; onProgress?: (phase: string, done: number, total: number) => void } = {},
+  opts: {
+    nativeBinding?: string;
+    signal?: AbortSignal;
+    onProgress?: (phase: string, done: number, total: number) => void;
+  } = {},
 ): Promise<OptimizeResult> {
   return runWorker<OptimizeResult>({ op: 'optimize', file, vacuumPagesPerStep }, opts);
 }
