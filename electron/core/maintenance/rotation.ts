@@ -10,7 +10,7 @@
  * Compressed files older than `deleteAfterDays`, and the oldest ones beyond `maxTotalMB`, are deleted.
  */
 import { rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import type { BotConfig } from '../../../shared/config/bots.js';
 import type { MaintenanceConfig } from '../../../shared/config/maintenance.js';
 import { expandGlob, type FoundFile, formatMiB, gzipFile, openFiles, underDataDir } from './files.js';
@@ -106,7 +106,7 @@ export async function rotateLogs(opts: {
     for (const glob of target.globs) {
       for (const f of await expandGlob(glob, target.base)) {
         if (f.path.endsWith('.rotating')) {
-          if (!open?.has(f.path) && now - f.mtimeMs >= quietMs) await recoverAside(f.path);
+          if (!open?.has(f.path) && !(quietMs > 0 && now - f.mtimeMs < quietMs)) await recoverAside(f.path);
           continue;
         }
         if (f.path.endsWith('.partial')) continue;
@@ -118,7 +118,7 @@ export async function rotateLogs(opts: {
     for (const f of live) {
       if (opts.signal.aborted) throw opts.signal.reason;
       opts.progress?.(++done, live.length + done);
-      const inUse = open?.has(f.path) || now - f.mtimeMs < quietMs;
+      const inUse = open?.has(f.path) || (quietMs > 0 && now - f.mtimeMs < quietMs);
       const age = now - f.mtimeMs;
       if (inUse) {
         if (f.size > maxBytes || age > cfg.compressAfterDays * DAY) {
@@ -194,7 +194,11 @@ async function compressIdle(
     return null;
   }
   const before = await stat(aside);
-  const gzPath = await freeName([`${f.path}.gz`, `${f.path}.${stamp}.gz`]);
+  const gzPath = await freeName([
+    `${f.path}.gz`,
+    `${f.path}.${stamp}.gz`,
+    ...Array.from({ length: 98 }, (_, i) => `${f.path}.${stamp}-${i + 2}.gz`),
+  ]);
   try {
     await gzipFile(aside, gzPath);
   } catch (err) {
@@ -203,7 +207,9 @@ async function compressIdle(
     return null;
   }
   const after = await stat(aside);
-  if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
+  // A writer that opened the file after the scan holds it under its new name: it must stay.
+  const heldNow = (await openFiles())?.has(aside) ?? false;
+  if (heldNow || after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
     // Someone still had it open and wrote: keep every line, drop our copy, put the name back.
     await unlink(gzPath).catch(() => {});
     await putBack(aside, f.path, stamp);
@@ -224,15 +230,24 @@ async function compressIdle(
 
 /** Gives a file we renamed aside a visible name again, never over a file created meanwhile. */
 async function putBack(aside: string, original: string, stamp: string): Promise<void> {
-  const target = await freeName([original, `${original}.${stamp}`]);
+  const target = await freeName([original, stamped(original, stamp)]);
   await rename(aside, target).catch(() => {});
 }
 
-/** `.app.log.20261201-020000.rotating` left by a crash → `app.log.20261201-020000` (rotated next time). */
+/** `log/app.log` → `log/app.20261201-020000.log`: still matched by the same `*.log` glob. */
+function stamped(path: string, stamp: string): string {
+  const ext = extname(path);
+  return `${path.slice(0, path.length - ext.length)}.${stamp}${ext}`;
+}
+
+/** `.app.log.20261201-020000.rotating` left by a crash gets its name back (or a stamped one): rotated next time. */
 export async function recoverAside(path: string): Promise<void> {
   const m = /^\.(.+)\.(\d{8}-\d{6})\.rotating$/.exec(basename(path));
   if (!m) return;
-  const target = await freeName([join(dirname(path), `${m[1]}.${m[2]}`)]);
+  const target = await freeName([
+    join(dirname(path), m[1] as string),
+    stamped(join(dirname(path), m[1] as string), m[2] as string),
+  ]);
   await rename(path, target).catch(() => {});
 }
 

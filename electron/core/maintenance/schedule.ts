@@ -21,9 +21,11 @@ export interface CronSchedule {
 /** Parses once (throws a message naming the problem); slots are computed on demand. */
 export function cronSchedule(cron: string, timezone: string, offsetMinutes = 0): CronSchedule {
   const offsetMs = offsetMinutes * MINUTE;
+  let expr: ReturnType<typeof CronExpressionParser.parse>;
   try {
+    expr = CronExpressionParser.parse(cron, { tz: timezone, currentDate: new Date(0) });
     // A bad zone only shows when a date is computed.
-    CronExpressionParser.parse(cron, { tz: timezone, currentDate: new Date(0) }).next();
+    expr.next();
   } catch (err) {
     throw new Error(
       `bad schedule "${cron}" in time zone ${timezone}: ${err instanceof Error ? err.message : String(err)}`,
@@ -35,11 +37,8 @@ export function cronSchedule(cron: string, timezone: string, offsetMinutes = 0):
     offsetMs,
     next(after) {
       try {
-        // The slot is cron + offset: the cron slot must be after (after - offset).
-        const expr = CronExpressionParser.parse(cron, {
-          tz: timezone,
-          currentDate: new Date(after - offsetMs),
-        });
+        // The slot is cron + offset: the cron slot must be after (after - offset). Parsed once, reset per call.
+        expr.reset(new Date(after - offsetMs));
         return expr.next().getTime() + offsetMs;
       } catch {
         return null;
