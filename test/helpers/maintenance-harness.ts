@@ -9,6 +9,9 @@ import { openStore, type Store } from '../../electron/core/store/index.js';
 import type { ApiEvent } from '../../shared/api/index.js';
 import { type Config, type ConfigInput, configSchema } from '../../shared/config/schema.js';
 
+/** The config as a test writes it: every section optional. */
+export type TestConfig = Omit<ConfigInput, 'bots'> & { bots?: unknown };
+
 export const noTimer = () => ({ cancel() {} });
 
 export interface Harness {
@@ -18,7 +21,7 @@ export interface Harness {
   runner: JobRunner;
   events: ApiEvent[];
   logs: string[];
-  setConfig(input: ConfigInput): void;
+  setConfig(input: TestConfig): void;
   /** Reopens the database (a restart of Nexus Ops): a new store, runner and context. */
   restart(): Harness;
   close(): void;
@@ -28,11 +31,11 @@ export interface Harness {
  * A CoreContext on a real SQLite file in a temporary folder (the whole schema), a static config, real
  * hooks and actions, and a job runner driven by hand (runDue) on the given clock.
  */
-export function maintenanceHarness(clock: Clock, input: ConfigInput = {}, dir?: string): Harness {
+export function maintenanceHarness(clock: Clock, input: TestConfig = {}, dir?: string): Harness {
   const folder = dir ?? mkdtempSync(join(tmpdir(), 'nexus-maint-'));
   const store = openStore({ file: join(folder, 'nexus-ops.db'), clock, migrations: schemaMigrations });
-  let current: ConfigInput = input;
-  let config: Config = configSchema.parse(input);
+  let current: TestConfig = input;
+  let config: Config = configSchema.parse({ bots: [], ...input });
   const events: ApiEvent[] = [];
   const logs: string[] = [];
   const configFile = join(folder, 'config.yaml');
@@ -61,7 +64,7 @@ export function maintenanceHarness(clock: Clock, input: ConfigInput = {}, dir?: 
     logs,
     setConfig(next) {
       current = next;
-      config = configSchema.parse(next);
+      config = configSchema.parse({ bots: [], ...next });
     },
     restart() {
       h.close();
