@@ -172,7 +172,8 @@ describe('backups of a live database, verified and restored', () => {
     const [backup] = await backups(cap);
     // Bit rot in the middle of the archive.
     const bytes = readFileSync(backup!.file);
-    for (let i = 0; i < 64; i++) bytes[Math.floor(bytes.length / 2) + i] ^= 0xff;
+    const mid = Math.floor(bytes.length / 2);
+    for (let i = 0; i < 64; i++) bytes.writeUInt8(bytes.readUInt8(mid + i) ^ 0xff, mid + i);
     writeFileSync(backup!.file, bytes);
     const verified = await cap.handlers['maintenance.verify']!({ backupId: backup!.id });
     expect(verified.verification.status).toBe('failed');
@@ -204,7 +205,7 @@ describe('backups of a live database, verified and restored', () => {
     const [backup] = await backups(cap);
     expect(backup!.verification.status).toBe('ok');
     const bytes = readFileSync(backup!.file);
-    bytes[bytes.length - 100] ^= 0x01;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 100) ^ 0x01, bytes.length - 100);
     writeFileSync(backup!.file, bytes);
     await expect(
       Promise.resolve(
