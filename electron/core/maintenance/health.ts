@@ -250,6 +250,9 @@ export function createHealthChecks(deps: HealthDeps) {
           deps.log(`health check ${c.id}: ${s.message}`);
         }
       }
+      if (c.heal && s.guardTrippedAt !== null && s.guardTrippedAt !== now) {
+        s.message = `${s.message}; self-healing stopped after ${c.heal.maxHeals} heals in ${c.heal.perCycles} cycles`;
+      }
       if (c.heal) s.healCycles = [...s.healCycles, healed].slice(-c.heal.perCycles);
     }
     deps.repo.saveCheckState(s);
