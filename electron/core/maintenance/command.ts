@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { extname, isAbsolute, join } from 'node:path';
+import { win32 } from 'node:path';
 import type { Platform, ProcessInfo } from '../platform/index.js';
 import { maskKnown } from '../secrets/index.js';
 
@@ -88,13 +88,14 @@ export function resolveOnPath(
   exists: (p: string) => boolean = isFile,
 ): string | null {
   const exts = (env.PATHEXT ?? '.COM;.EXE;.BAT;.CMD').split(';').filter(Boolean);
-  const candidates = (base: string) => (extname(base) ? [base] : exts.map((e) => base + e.toLowerCase()));
-  if (isAbsolute(command) || /[\\/]/.test(command)) {
+  const candidates = (base: string) =>
+    win32.extname(base) ? [base] : exts.map((e) => base + e.toLowerCase());
+  if (win32.isAbsolute(command) || /[\\/]/.test(command)) {
     return candidates(command).find(exists) ?? null;
   }
   for (const dir of (env.PATH ?? env.Path ?? '').split(';')) {
     if (!dir) continue;
-    const found = candidates(join(dir, command)).find(exists);
+    const found = candidates(win32.join(dir, command)).find(exists);
     if (found) return found;
   }
   return null;
