@@ -7,6 +7,7 @@ import { EmergencyStopButton, StopHistoryPage, StoppedBanner } from './component
 import { Toasts } from './components/Toasts.js';
 import { LANGUAGES, type Language, setLanguage } from './i18n/index.js';
 import { AlertsPage } from './pages/alerts/AlertsPage.js';
+import { MaintenancePage } from './pages/maintenance/MaintenancePage.js';
 import { OverviewPage } from './pages/Overview.js';
 import { ProcessesPage } from './pages/processes/ProcessesPage.js';
 import { SystemPage } from './pages/system/SystemPage.js';
@@ -31,6 +32,7 @@ const PAGE_VIEWS: Partial<Record<PageId, () => ReactNode>> = {
   alerts: () => <AlertsPage />,
   system: () => <SystemPage />,
   processes: () => <ProcessesPage />,
+  maintenance: () => <MaintenancePage />,
   'stop-history': () => <StopHistoryPage />,
 };
 

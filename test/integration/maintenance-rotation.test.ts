@@ -66,7 +66,7 @@ describe('log rotation on real files', () => {
     mkdirSync(log);
     // An old per-run file from two days ago: compressed, its content intact.
     const old = join(log, 'acct_20261129_020000.log');
-    writeFileSync(old, Array.from({ length: 1000 }, (_, i) => `old ${i}`).join('\n') + '\n');
+    writeFileSync(old, `${Array.from({ length: 1000 }, (_, i) => `old ${i}`).join('\n')}\n`);
     utimesSync(old, new Date(Date.now() - 2 * DAY), new Date(Date.now() - 2 * DAY));
     // Far older than retention: deleted.
     const ancient = join(log, 'acct_20260101_020000.log.gz');

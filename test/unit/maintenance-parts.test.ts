@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../electron/core/clock/index.js';
 import { decryptBuffer, encryptBuffer } from '../../electron/core/maintenance/backup.js';
 import {
   countFindings,
@@ -9,9 +10,10 @@ import {
   spawnPlan,
   versionMatches,
 } from '../../electron/core/maintenance/index.js';
-import { lineChart, renderReport } from '../../electron/core/maintenance/report.js';
+import { gatherReport, lineChart, renderReport } from '../../electron/core/maintenance/report.js';
 import type { ProcessInfo } from '../../electron/core/platform/index.js';
 import { maintenanceConfigSchema } from '../../shared/config/maintenance.js';
+import { maintenanceHarness, removeDir } from '../helpers/maintenance-harness.js';
 
 describe('maintenance config', () => {
   it('ships the documents’ times, and the TASK-003 bot launch disabled and tagged bot', () => {
@@ -196,5 +198,32 @@ describe('files, secrets and the report', () => {
     expect(html).toContain('週次運用レポート');
     expect(html).toContain('12.3 日');
     expect((html.match(/<svg/g) ?? []).length).toBe(5);
+  });
+
+  it('gathers a week from the database: uptime, resource trends and the disk-full forecast', () => {
+    const HOUR = 3_600_000;
+    const to = Date.parse('2026-03-09T09:00:00+09:00');
+    const h = maintenanceHarness(new ManualClock(to));
+    try {
+      for (let i = 1; i <= 7 * 24; i++) {
+        const ts = to - i * HOUR;
+        h.store.writeSamples([
+          { name: 'cpu.total', labels: {}, ts, value: 40 },
+          { name: 'proc.count', labels: { family: 'bot-runner' }, ts, value: i % 4 === 0 ? 0 : 1 },
+          { name: 'disk.free_pct', labels: { mount: 'C:' }, ts, value: 50 },
+          // 10 GB free now, falling 1 GB a day.
+          { name: 'disk.free_bytes', labels: { mount: 'C:' }, ts, value: 10e9 + (i / 24) * 1e9 },
+        ]);
+      }
+      const d = gatherReport(h.store.db, to, 'en');
+      expect(d.monitorCoverage).toEqual(Array(7).fill(100));
+      expect(d.botUptime.every((u) => u !== null && Math.abs(u - 75) < 1)).toBe(true);
+      expect(d.cpu.avg).toEqual(Array(7).fill(40));
+      expect(d.disks[0]?.mount).toBe('C:');
+      expect(d.disks[0]?.daysToFull).toBeCloseTo(10, 0);
+    } finally {
+      h.close();
+      removeDir(h.dir);
+    }
   });
 });

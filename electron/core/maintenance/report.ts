@@ -37,13 +37,16 @@ function hourlyByDay(
   days: number,
 ): { avg: (number | null)[]; max: (number | null)[]; hours: number[] } {
   const rows = db
-    .prepare<[string, number, number], { d: number; avg: number; max: number; hours: number }>(
-      `SELECT CAST((s.ts - ?2) / ${DAY} AS INTEGER) AS d, AVG(s.value) AS avg, MAX(s.value) AS max,
+    .prepare<
+      [{ key: string; from: number; to: number }],
+      { d: number; avg: number; max: number; hours: number }
+    >(
+      `SELECT CAST((s.ts - @from) / ${DAY} AS INTEGER) AS d, AVG(s.value) AS avg, MAX(s.value) AS max,
          COUNT(DISTINCT s.ts / ${HOUR}) AS hours
        FROM samples s JOIN series r ON r.id = s.series_id
-       WHERE r.key = ?1 AND s.ts >= ?2 AND s.ts < ?3 GROUP BY d`,
+       WHERE r.key = @key AND s.ts >= @from AND s.ts < @to GROUP BY d`,
     )
-    .all(key, from, from + days * DAY);
+    .all({ key, from, to: from + days * DAY });
   const avg: (number | null)[] = Array(days).fill(null);
   const max: (number | null)[] = Array(days).fill(null);
   const hours: number[] = Array(days).fill(0);
@@ -90,12 +93,12 @@ export function gatherReport(db: BetterSqlite3.Database, to: number, locale: 'ja
   const mem = hourlyByDay(db, 'mem.used_pct', from, days);
   const bot = hourlyByDay(db, 'proc.count{family=bot-runner}', from, days);
   const botUp = db
-    .prepare<[number, number], { d: number; up: number; total: number }>(
-      `SELECT CAST((s.ts - ?1) / ${DAY} AS INTEGER) AS d, SUM(s.value > 0) AS up, COUNT(*) AS total
+    .prepare<[{ from: number; to: number }], { d: number; up: number; total: number }>(
+      `SELECT CAST((s.ts - @from) / ${DAY} AS INTEGER) AS d, SUM(s.value > 0) AS up, COUNT(*) AS total
        FROM samples s JOIN series r ON r.id = s.series_id
-       WHERE r.key = 'proc.count{family=bot-runner}' AND s.ts >= ?1 AND s.ts < ?2 GROUP BY d`,
+       WHERE r.key = 'proc.count{family=bot-runner}' AND s.ts >= @from AND s.ts < @to GROUP BY d`,
     )
-    .all(from, to);
+    .all({ from, to });
   const botUptime: (number | null)[] = Array(days).fill(null);
   for (const r of botUp) if (r.d >= 0 && r.d < days && r.total > 0) botUptime[r.d] = (100 * r.up) / r.total;
 
@@ -213,7 +216,7 @@ export function gatherReport(db: BetterSqlite3.Database, to: number, locale: 'ja
     to,
     locale,
     days: dayStarts,
-    monitorCoverage: cpu.hours.map((h) => (100 * h) / 24),
+    monitorCoverage: cpu.hours.map((h) => Math.min(100, (100 * h) / 24)),
     botUptime: bot.hours.some((h) => h > 0) ? botUptime : Array(days).fill(null),
     alerts,
     alertsPerDay,
@@ -248,7 +251,7 @@ export function lineChart(
 ): string {
   const w = 640;
   const h = 180;
-  const pad = { l: 44, r: 12, t: 12, b: 28 };
+  const pad = { l: 44, r: 36, t: 12, b: 28 };
   const all = series.flatMap((s) => s.values).filter((v): v is number => v !== null && Number.isFinite(v));
   const yMax = opts.yMax ?? Math.max(1, ...all) * 1.1;
   const x = (i: number) => pad.l + ((w - pad.l - pad.r) * i) / Math.max(1, labels.length - 1);
@@ -339,6 +342,7 @@ function fmt(v: number): string {
 const TEXT = {
   ja: {
     title: 'Nexus Ops 週次運用レポート',
+    severities: { critical: '重大', warning: '警告', info: '情報' },
     period: '対象期間',
     uptime: '稼働状況 (1日あたり)',
     monitor: '監視の稼働率 %',
@@ -373,6 +377,7 @@ const TEXT = {
   },
   en: {
     title: 'Nexus Ops weekly operations report',
+    severities: { critical: 'critical', warning: 'warning', info: 'info' },
     period: 'Period',
     uptime: 'Uptime (per day)',
     monitor: 'Monitoring uptime %',
@@ -541,7 +546,7 @@ export async function listReports(dir: string): Promise<ReportView[]> {
     if (!m?.[1]) continue;
     const s = await stat(join(dir, name));
     const to = new Date(Number(m[2]), Number(m[3]) - 1, Number(m[4])).getTime();
-    out.push({ id: m[1], createdAt: s.mtimeMs, from: to - 7 * DAY, to, sizeBytes: s.size });
+    out.push({ id: m[1], createdAt: Math.floor(s.mtimeMs), from: to - 7 * DAY, to, sizeBytes: s.size });
   }
   return out.sort((a, b) => b.to - a.to);
 }

@@ -4,7 +4,6 @@
  * integrity_check takes seconds; on the main thread it would stop the sampler that long. The worker
  * opens its own connection (WAL lets it read while the app writes) and reports progress by message.
  */
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 export interface CheckResult {
@@ -94,9 +93,12 @@ try {
 }
 `;
 
+/**
+ * The CommonJS bundle resolves the package where it is installed; under ESM (tests, tsx) the eval'd
+ * worker's own require resolves the bare name from the working folder, the repository.
+ */
 function betterSqlitePath(): string {
-  const resolve = typeof require === 'function' ? require.resolve : createRequire(import.meta.url).resolve;
-  return resolve('better-sqlite3');
+  return typeof require === 'function' ? require.resolve('better-sqlite3') : 'better-sqlite3';
 }
 
 function runWorker<T>(
