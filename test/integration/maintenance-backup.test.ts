@@ -154,6 +154,11 @@ describe('backups of a live database, verified and restored', () => {
     const aside = new Database(result.keptAt[0]!, { readonly: true });
     expect(checksum(aside).n).toBe(liveBefore.n + 1000);
     aside.close();
+    // The backup's own run was still running inside the copy: the history now has its outcome.
+    const backupRun = h.store.db
+      .prepare<[string], { status: string }>('SELECT status FROM maintenance_runs WHERE id = ?')
+      .get(run.id);
+    expect(backupRun?.status).toBe('ok');
     // The app goes on writing into the restored database; the restore is in the audit trail.
     h.store.writeSamples([{ name: 'after.restore', labels: {}, ts: 1, value: 1 }]);
     expect(h.store.readRaw('after.restore', 0, 10)).toHaveLength(1);

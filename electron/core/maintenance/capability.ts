@@ -555,6 +555,7 @@ export function createMaintenanceCapability(
           now: ctx.clock.now(),
           nativeBinding: deps.nativeBinding,
         });
+        scheduler.afterRestore();
         ctx.store.appendAudit({ actor, action: 'maintenance.restored', details: { ...result } });
         ctx.emit({ type: 'maintenance.restored', result });
         ctx.hooks.emit('status.changed', {});

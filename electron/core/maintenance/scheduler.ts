@@ -586,6 +586,26 @@ export function createScheduler(deps: SchedulerDeps) {
         if (jobs.has(id) && state(id).pausedBy === 'stop') resumeJob(id);
       }
     },
+    /**
+     * After a restore the history is the backup's: its runs still marked running (the backup's own run,
+     * at least) get the outcome known here, or interrupted.
+     */
+    afterRestore(): void {
+      for (const run of repo.runningRuns()) {
+        if (inFlight.get(run.jobId)?.run.id === run.id) continue;
+        const known = lastRuns.get(run.jobId)?.last;
+        if (known?.id === run.id) repo.saveRun(known);
+        else
+          repo.saveRun({
+            ...run,
+            status: 'interrupted',
+            finishedAt: clock.now(),
+            error: 'not finished in the restored backup',
+          });
+      }
+      lastRuns.clear();
+      for (const id of jobs.keys()) announce(id);
+    },
     /** Waits for running jobs (after the runner aborted them) so their records are written. */
     async close(): Promise<void> {
       closed = true;

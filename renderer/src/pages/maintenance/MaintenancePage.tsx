@@ -32,7 +32,7 @@ function duration(ms: number | null): string {
 /** What a run did, in the operator's language (from its `changes`); the core's one-line summary otherwise. */
 function RunSummary({ run }: { run: RunView }) {
   const { t } = useTranslation('maintenance');
-  const changes = Object.entries(run.changes);
+  const changes = Object.entries(run.changes).filter(([, v]) => v !== 0);
   if (changes.length === 0) return <>{run.summary}</>;
   return (
     <>
