@@ -297,6 +297,31 @@ describe('maintenance scheduler on the core job runner', () => {
     expect(row).toMatchObject({ status: 'interrupted', error: expect.stringMatching(/ended during/) });
   });
 
+  it('a config edit while a job runs takes effect after the run, without aborting it', async () => {
+    const clock = new ManualClock(START);
+    const s = setup(clock);
+    let release: () => void = () => {};
+    const slow: Task = async () => {
+      await new Promise<void>((r) => {
+        release = r;
+      });
+      return { summary: 'done' };
+    };
+    s.scheduler.apply([resolved('rotate', '0 2 * * *', slow)]);
+    await s.scheduler.start();
+    s.scheduler.runNow('rotate');
+    await new Promise((r) => setTimeout(r, 5));
+    s.scheduler.apply([resolved('rotate', '0 4 * * *', slow)]);
+    expect(s.scheduler.job('rotate').cron).toBe('0 4 * * *');
+    release();
+    await new Promise((r) => setTimeout(r, 5));
+    const row = s.harness.store.db
+      .prepare<[], { status: string }>('SELECT status FROM maintenance_runs')
+      .get();
+    expect(row?.status).toBe('ok');
+    expect(s.harness.runner.status('maintenance.rotate')?.nextRunAt).toBe(START + 4 * HOUR);
+  });
+
   it('wakes from a suspend past a slot: the catch-up policy applies, once', async () => {
     const clock = new ManualClock(START);
     const s = setup(clock);

@@ -15,7 +15,7 @@
  *    integrity_check, key tables' row counts equal to the copy's;
  * 5. retention: backups older than retentionDays go, but never the newest verified one.
  */
-import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, scryptSync } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
@@ -62,6 +62,28 @@ export interface Manifest {
 export interface VerifyRecord extends BackupVerification {}
 
 export const DB_ENTRY = 'database/nexus-ops.db';
+
+/** Files up to this size are read once into memory (hash and copy from the same bytes). */
+const SMALL_FILE = 4 * 1024 * 1024;
+/** File operations in flight at once (the thread pool has four threads; the rest wait in it). */
+const FILE_CONCURRENCY = 16;
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Runs `work` over the items with at most `limit` at a time; the first failure rejects. */
+async function eachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++] as T);
+  });
+  await Promise.all(lanes);
+}
 
 export type Progress = (phase: string, done: number, total: number) => void;
 
@@ -272,12 +294,15 @@ export async function createBackup(o: BackupJobOptions): Promise<{ manifest: Man
       } finally {
         copyDb.close();
       }
+      // quick_check here (a damaged source must not be archived as good); the full integrity_check
+      // runs in the verification, on the copy restored from the archive.
       const check = await checkDatabase(copy, o.cfg.keyTables, {
+        quick: true,
         nativeBinding: o.nativeBinding,
         signal: o.signal,
       });
       if (check.integrity.join('\n') !== 'ok') {
-        throw new Error(`the database copy fails integrity_check: ${check.integrity.slice(0, 3).join('; ')}`);
+        throw new Error(`the database copy fails quick_check: ${check.integrity.slice(0, 3).join('; ')}`);
       }
       const s = await stat(copy);
       manifest.database = {
@@ -312,30 +337,40 @@ export async function createBackup(o: BackupJobOptions): Promise<{ manifest: Man
     for (const { plan, files } of listed) {
       let count = 0;
       let bytes = 0;
-      for (const f of files) {
+      const madeDirs = new Map<string, Promise<void>>();
+      await eachLimit(files, FILE_CONCURRENCY, async (f) => {
         checkAbort(o.signal);
-        o.progress('files', ++done, totalFiles);
         const entry = `bots/${plan.bot.id}/${f.rel}`;
         const dest = join(staging, ...entry.split('/'));
         const isSecret = secretRes.some((re) => re.test(f.rel));
         try {
-          await mkdir(dirname(dest), { recursive: true });
+          const folder = dirname(dest);
+          let made = madeDirs.get(folder);
+          if (!made) {
+            made = mkdir(folder, { recursive: true }).then(() => undefined);
+            madeDirs.set(folder, made);
+          }
+          await made;
           if (isSecret) {
             if (!passphrase) {
               manifest.excludedSecrets.push(`${plan.bot.id}:${f.rel}`);
-              continue;
+              return;
             }
-            await writeFile(`${dest}.enc`, encryptBuffer(await readFile(f.path), passphrase), {
-              mode: 0o600,
-            });
-            const s = await stat(`${dest}.enc`);
+            const sealed = encryptBuffer(await readFile(f.path), passphrase);
+            await writeFile(`${dest}.enc`, sealed, { mode: 0o600 });
             manifest.files.push({
               path: `${entry}.enc`,
-              sha256: await sha256File(`${dest}.enc`),
-              size: s.size,
+              sha256: sha256(sealed),
+              size: sealed.length,
               encrypted: true,
             });
             manifest.encryptedSecrets.push(`${plan.bot.id}:${f.rel}`);
+          } else if (f.size <= SMALL_FILE) {
+            // One read: what is hashed is exactly what is written, even if the bot rewrites the file now.
+            const data = await readFile(f.path);
+            await writeFile(dest, data);
+            manifest.files.push({ path: entry, sha256: sha256(data), size: data.length });
+            bytes += data.length;
           } else {
             await copyFile(f.path, dest);
             const s = await stat(dest);
@@ -348,8 +383,10 @@ export async function createBackup(o: BackupJobOptions): Promise<{ manifest: Man
           manifest.skipped.push(
             `${plan.bot.id}:${f.rel}: ${err instanceof Error ? err.message : String(err)}`,
           );
+        } finally {
+          o.progress('files', ++done, totalFiles);
         }
-      }
+      });
       manifest.bots.push({
         bot: plan.bot.id,
         root: plan.bot.root,
@@ -359,6 +396,7 @@ export async function createBackup(o: BackupJobOptions): Promise<{ manifest: Man
       });
       o.output(`bot ${plan.bot.id}: ${count} file(s), ${bytes} bytes`);
     }
+    manifest.files.sort((a, b) => (a.path < b.path ? -1 : 1));
     if (manifest.excludedSecrets.length > 0) {
       o.output(`secrets left out (never copied in clear): ${manifest.excludedSecrets.join(', ')}`);
     }
@@ -459,18 +497,18 @@ export async function extractAndCheck(opts: {
         .filter((p) => p !== 'manifest.json'),
     );
     let done = 0;
-    for (const f of expected) {
-      opts.progress?.('compare', ++done, expected.length);
+    await eachLimit(expected, FILE_CONCURRENCY, async (f) => {
       if (opts.signal?.aborted) throw opts.signal.reason;
       found.delete(f.path);
       const file = join(folder, ...f.path.split('/'));
       try {
-        const h = await sha256File(file);
+        const h = f.size <= SMALL_FILE ? sha256(await readFile(file)) : await sha256File(file);
         if (h !== f.sha256) problems.push(`${f.path}: hash differs`);
       } catch {
         problems.push(`${f.path}: missing from the archive`);
       }
-    }
+      opts.progress?.('compare', ++done, expected.length);
+    });
     for (const extra of found) problems.push(`${extra}: in the archive but not in the manifest`);
     if (manifest.database) {
       opts.progress?.('integrity', 0, 1);

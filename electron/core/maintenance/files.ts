@@ -51,19 +51,23 @@ export async function walk(dir: string, maxDepth = 8): Promise<FoundFile[]> {
     } catch {
       return;
     }
-    for (const e of entries) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) {
-        if (depth < maxDepth) await visit(p, depth + 1);
-      } else if (e.isFile()) {
-        try {
-          const s = await stat(p);
-          out.push({ path: p, size: s.size, mtimeMs: s.mtimeMs });
-        } catch {
-          // gone meanwhile
+    const subdirs: string[] = [];
+    await Promise.all(
+      entries.map(async (e) => {
+        const p = join(d, e.name);
+        if (e.isDirectory()) {
+          if (depth < maxDepth) subdirs.push(p);
+        } else if (e.isFile()) {
+          try {
+            const s = await stat(p);
+            out.push({ path: p, size: s.size, mtimeMs: s.mtimeMs });
+          } catch {
+            // gone meanwhile
+          }
         }
-      }
-    }
+      }),
+    );
+    for (const sub of subdirs) await visit(sub, depth + 1);
   }
   await visit(dir, 0);
   return out;

@@ -117,6 +117,8 @@ export function createScheduler(deps: SchedulerDeps) {
   const queue: { id: string; slot: number }[] = [];
   let draining: Promise<void> | null = null;
   let closed = false;
+  let latest: readonly ResolvedJob[] = [];
+  let reapply = false;
 
   try {
     states = repo.jobStates();
@@ -197,10 +199,16 @@ export function createScheduler(deps: SchedulerDeps) {
 
   /** Applies a (new) set of jobs: runner jobs are added, replaced or removed to match. */
   function apply(next: readonly ResolvedJob[]): void {
+    latest = next;
     jobs = new Map(next.map((j) => [j.config.id, j]));
     for (const [id, sig] of registered) {
       const job = jobs.get(id);
       if (!job || signature(job) !== sig) {
+        // Removing a runner job aborts its run: a config edit waits for the run to end instead.
+        if (inFlight.has(id)) {
+          reapply = true;
+          continue;
+        }
         runner.remove(runnerJobName(id));
         registered.delete(id);
       }
@@ -430,6 +438,10 @@ export function createScheduler(deps: SchedulerDeps) {
     deps.emit({ type: 'maintenance.run', run });
     announce(id);
     if (run.status !== 'ok') deps.log(`job ${id} ${run.status}: ${run.error ?? run.summary}`);
+    if (reapply && !closed) {
+      reapply = false;
+      apply(latest);
+    }
     try {
       deps.onRunFinished?.(job, run);
     } catch (err) {
