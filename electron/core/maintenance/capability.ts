@@ -80,6 +80,8 @@ type CommandJob = Extract<JobConfig, { kind: 'command' }>;
 
 export const HEALTH_JOB = 'maintenance.health-checks';
 export const METRICS_JOB = 'maintenance.metrics';
+export const CATCH_UP_JOB = 'maintenance.catch-up';
+const CATCH_UP_DELAY_MS = 2_000;
 
 /**
  * The maintenance capability: scheduled jobs from the `maintenance:` section on the core job runner
@@ -94,6 +96,7 @@ export function createMaintenanceCapability(
   let issues: ConfigIssue[] = [];
   let restoring = false;
   let catchUpDone: Promise<void> = Promise.resolve();
+  let catchUpSlot: number | null = null;
   let backupState: { latest: BackupView | null } = { latest: null };
 
   const cfg = (): MaintenanceConfig => ctx.config.current().maintenance;
@@ -595,6 +598,24 @@ export function createMaintenanceCapability(
       },
     },
     { name: METRICS_JOB, schedule: { every: 60_000, startAfter: 5_000 }, run: () => publish(jobSamples()) },
+    {
+      // Once, 2 s after start (the monitor's first sample comes first): the slots missed while closed.
+      name: CATCH_UP_JOB,
+      schedule: {
+        next: (after) => {
+          if (catchUpSlot !== null) return null;
+          catchUpSlot = after + CATCH_UP_DELAY_MS;
+          return catchUpSlot;
+        },
+        describe: 'once at start',
+      },
+      run: () => {
+        catchUpDone = scheduler.start().catch((err: unknown) => {
+          ctx.log.error(`maintenance: catch-up: ${err instanceof Error ? err.message : String(err)}`);
+        });
+        return catchUpDone;
+      },
+    },
   ];
 
   return {
@@ -610,9 +631,6 @@ export function createMaintenanceCapability(
     configIssues: () => issues,
     start() {
       void refreshBackups().catch(() => {});
-      catchUpDone = scheduler.start().catch((err: unknown) => {
-        ctx.log.error(`maintenance: catch-up: ${err instanceof Error ? err.message : String(err)}`);
-      });
     },
     close: () => scheduler.close(),
   };

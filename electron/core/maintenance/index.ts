@@ -4,6 +4,7 @@
  * See README.md in this folder.
  */
 export {
+  CATCH_UP_JOB,
   createMaintenanceCapability,
   HEALTH_JOB,
   type MaintenanceCapability,
