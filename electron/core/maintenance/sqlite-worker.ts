@@ -28,7 +28,7 @@ export interface OptimizeResult {
 }
 
 type Op =
-  | { op: 'check'; file: string; tables: readonly string[]; quick?: boolean }
+  | { op: 'check'; file: string; tables: readonly string[]; quick?: boolean; toRollbackJournal?: boolean }
   | { op: 'optimize'; file: string; vacuumPagesPerStep: number };
 
 const WORKER_SOURCE = `
@@ -42,6 +42,10 @@ function integrity(db, quick) {
 }
 try {
   if (job.op === 'check') {
+    if (job.toRollbackJournal) {
+      const rw = new Database(job.file, { ...opts, fileMustExist: true });
+      try { rw.pragma('journal_mode = DELETE'); } finally { rw.close(); }
+    }
     const db = new Database(job.file, { ...opts, readonly: true, fileMustExist: true });
     try {
       progress('integrity', 0, 1);
@@ -149,12 +153,17 @@ export function checkDatabase(
   tables: readonly string[],
   opts: {
     quick?: boolean;
+    /** Switch a copy made by the backup API (WAL flag of its source) to a rollback journal first. */
+    toRollbackJournal?: boolean;
     nativeBinding?: string;
     signal?: AbortSignal;
     onProgress?: (phase: string, done: number, total: number) => void;
   } = {},
 ): Promise<CheckResult> {
-  return runWorker<CheckResult>({ op: 'check', file, tables, quick: opts.quick }, opts);
+  return runWorker<CheckResult>(
+    { op: 'check', file, tables, quick: opts.quick, toRollbackJournal: opts.toRollbackJournal },
+    opts,
+  );
 }
 
 /** ANALYZE, PRAGMA optimize, incremental vacuum (when enabled) and integrity_check, in a worker. */
