@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { BOT_CLI_HELP, runBotCli } from './core/bots/index.js';
 import { systemClock } from './core/clock/index.js';
 import { createCore, schemaMigrations } from './core/index.js';
+import { BACKUP_CLI_HELP, runBackupCli } from './core/maintenance/index.js';
 import { loadOrCreateToken, MIN_TOKEN_LENGTH, startServer, TokenError } from './core/server/index.js';
 import { loadStopCliConfig, runStopCli, STOP_CLI_HELP } from './core/stop/index.js';
 import { openStore } from './core/store/index.js';
@@ -16,7 +17,7 @@ Commands:
   serve                    Start headless mode: monitoring core + web dashboard on 127.0.0.1.
   token                    Print the dashboard login link (it carries the API token: keep it private).
   --help                   Show this help.
-${BOT_CLI_HELP}${STOP_CLI_HELP}  audit verify             Checks the hash-chained audit trail; names the first broken row.
+${BACKUP_CLI_HELP}${BOT_CLI_HELP}${STOP_CLI_HELP}  audit verify             Checks the hash-chained audit trail; names the first broken row.
 Options (serve, and where to find the app for stop/resume/status):
   --port <n>         Port on 127.0.0.1 (env NEXUS_OPS_PORT; default from config, 17380). 0 = any free port.
   --data-dir <dir>   Data directory (env NEXUS_OPS_DATA_DIR; default ${defaultDataDir()}).
@@ -40,6 +41,8 @@ export async function main(argv: string[]): Promise<number> {
       reason: { type: 'string' },
       actor: { type: 'string' },
       json: { type: 'boolean' },
+      yes: { type: 'boolean' },
+      scope: { type: 'string' },
     },
   });
   const command = positionals[0];
@@ -66,6 +69,18 @@ export async function main(argv: string[]): Promise<number> {
       ...values,
       dataDir: values['data-dir'] ?? process.env.NEXUS_OPS_DATA_DIR ?? defaultDataDir(),
       configFile: values.config,
+    });
+  }
+  if (command === 'backup') {
+    return runBackupCli(positionals[1], positionals[2], {
+      dataDir: values['data-dir'] ?? process.env.NEXUS_OPS_DATA_DIR ?? defaultDataDir(),
+      configFile: values.config,
+      port: values.port,
+      json: values.json,
+      yes: values.yes,
+      scope: values.scope,
+      actor: values.actor,
+      migrations: schemaMigrations,
     });
   }
   process.stderr.write(`nexus-ops: unknown command "${command}". Run nexus-ops --help.\n`);

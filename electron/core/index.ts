@@ -36,6 +36,7 @@ import { type DesktopPort, noDesktop } from './desktop/index.js';
 import { createExportCapability } from './export/index.js';
 import { createIncidentsCapability, incidentsMigration } from './incidents/index.js';
 import { createJobRunner, type JobRunner } from './jobs/index.js';
+import { createMaintenanceCapability, maintenanceMigration } from './maintenance/index.js';
 import { createMonitorCapability, SAMPLE_JOB } from './monitor/index.js';
 import { createNotifyCapability, deliveryContextMigration, notifyMigration } from './notify/index.js';
 import { createPlatform } from './platform/index.js';
@@ -70,6 +71,7 @@ export const schemaMigrations: readonly Migration[] = [
   incidentsMigration,
   runbooksMigration,
   botsMigration,
+  maintenanceMigration,
 ];
 
 export interface CoreOptions {
@@ -179,11 +181,18 @@ export function createCore(options: CoreOptions): Core {
   const monitor = createMonitorCapability(ctx, { platform, jobStatus: (n) => jobs.status(n) });
   const notify = createNotifyCapability(ctx, { desktop });
   const bots = createBotsCapability(ctx, { platform, jobs });
+  const maintenance = createMaintenanceCapability(ctx, {
+    platform,
+    jobs,
+    notifier: notify.notifier,
+    migrations: schemaMigrations,
+    nativeBinding: options.nativeBinding,
+  });
   const stop = createStopCapability(ctx, {
     platform,
     notifier: notify.notifier,
     classify: monitor.classify,
-    schedules: [bots.pauser],
+    schedules: [bots.pauser, maintenance.schedules],
   });
   const alerts = createAlertsCapability(ctx, {
     notifier: notify.notifier,
@@ -206,6 +215,7 @@ export function createCore(options: CoreOptions): Core {
     monitor,
     notify,
     bots,
+    maintenance,
     stop,
     alerts,
     checklists,

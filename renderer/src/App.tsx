@@ -10,6 +10,7 @@ import { AlertsPage } from './pages/alerts/AlertsPage.js';
 import { BotsPage } from './pages/bots/BotsPage.js';
 import { ChecklistsPage } from './pages/checklists/ChecklistsPage.js';
 import { IncidentsPage } from './pages/incidents/IncidentsPage.js';
+import { MaintenancePage } from './pages/maintenance/MaintenancePage.js';
 import { OverviewPage } from './pages/Overview.js';
 import { ProcessesPage } from './pages/processes/ProcessesPage.js';
 import { SettingsPage } from './pages/settings/SettingsPage.js';
@@ -38,6 +39,7 @@ const PAGE_VIEWS: Partial<Record<PageId, () => ReactNode>> = {
   system: () => <SystemPage />,
   processes: () => <ProcessesPage />,
   bots: () => <BotsPage />,
+  maintenance: () => <MaintenancePage />,
   'stop-history': () => <StopHistoryPage />,
   checklists: () => <ChecklistsPage />,
   incidents: () => <IncidentsPage />,

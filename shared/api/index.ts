@@ -6,6 +6,7 @@ import { checklistEventSchemas, checklistsMethods } from './checklists.js';
 import type { MethodSpec } from './contract.js';
 import { exportMethods } from './export.js';
 import { incidentEventSchemas, incidentsMethods } from './incidents.js';
+import { maintenanceEventSchemas, maintenanceMethods } from './maintenance.js';
 import { metricsEventSchema, monitorMethods, processesEventSchema } from './monitor.js';
 import { notifyDeliveryEventSchema, notifyMethods } from './notify.js';
 import { runbookEventSchemas, runbooksMethods } from './runbooks.js';
@@ -20,6 +21,7 @@ export * from './checklists.js';
 export * from './contract.js';
 export * from './export.js';
 export * from './incidents.js';
+export * from './maintenance.js';
 export * from './monitor.js';
 export * from './notify.js';
 export * from './runbooks.js';
@@ -41,6 +43,7 @@ export const apiMethods = {
   ...incidentsMethods,
   ...settingsMethods,
   ...botsMethods,
+  ...maintenanceMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type ApiMethods = typeof apiMethods;
@@ -67,5 +70,6 @@ export const apiEventSchema = z.discriminatedUnion('type', [
   ...runbookEventSchemas,
   ...incidentEventSchemas,
   ...botEventSchemas,
+  ...maintenanceEventSchemas,
 ]);
 export type ApiEvent = z.infer<typeof apiEventSchema>;

@@ -5,6 +5,7 @@ import { checklistsConfigSchema } from './checklists.js';
 import { serverConfigSchema, uiConfigSchema } from './core.js';
 import { exportConfigSchema } from './export.js';
 import { incidentsConfigSchema } from './incidents.js';
+import { maintenanceConfigSchema } from './maintenance.js';
 import { monitorConfigSchema } from './monitor.js';
 import { notifyConfigSchema } from './notify.js';
 import { stopConfigSchema } from './stop.js';
@@ -26,6 +27,7 @@ export const configSchema = z.strictObject({
   export: exportConfigSchema.prefault({}),
   checklists: checklistsConfigSchema.prefault({}),
   incidents: incidentsConfigSchema.prefault({}),
+  maintenance: maintenanceConfigSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

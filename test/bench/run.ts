@@ -9,6 +9,7 @@ import {
   benchAlertLatencyLoaded,
   benchAlertStall,
 } from './alerts.js';
+import { benchBackup } from './backup.js';
 import { benchBotsCapture } from './bots-capture.js';
 import { benchMetricsScrape } from './metrics-scrape.js';
 import { benchAgentOverhead, benchChartQuery } from './monitor.js';
@@ -33,6 +34,7 @@ const benches: Record<string, Bench> = {
   'opsday-search': () => benchIncidentSearch(),
   'opsday-evidence': () => benchChecklistEvidence(),
   'bots-capture': () => benchBotsCapture(),
+  backup: () => benchBackup(),
 };
 const groups: Record<string, string[]> = { opsday: ['opsday-search', 'opsday-evidence'] };
 

@@ -203,6 +203,40 @@ describe('default rules lifecycle', () => {
       good: 0,
       labels: { slot: 'morning' },
     },
+    // maintenance
+    {
+      id: 'job-failed-critical',
+      series: 'job.failed',
+      labels: { job: 'backup', severity: 'critical' },
+      bad: 1,
+      good: 0,
+    },
+    {
+      id: 'job-failed-warning',
+      series: 'job.failed',
+      labels: { job: 'log-rotation', severity: 'warning' },
+      bad: 1,
+      good: 0,
+    },
+    {
+      id: 'job-failed-info',
+      series: 'job.failed',
+      labels: { job: 'weekly-report', severity: 'info' },
+      bad: 1,
+      good: 0,
+    },
+    { id: 'backup-verify-failed', series: 'backup.verify_failed', bad: 1, good: 0 },
+    { id: 'backup-stale', series: 'backup.last_verified_age_s', bad: 100_000, good: 3_600 },
+    { id: 'check-failing', series: 'check.consecutive_failures', labels: { check: 'api' }, bad: 3, good: 0 },
+    { id: 'check-heal-stopped', series: 'check.heal_guard', labels: { check: 'api' }, bad: 1, good: 0 },
+    { id: 'dependency-audit', series: 'audit.findings', labels: { audit: 'npm' }, bad: 4, good: 0 },
+    {
+      id: 'browser-version-mismatch',
+      series: 'browser.version_mismatch',
+      labels: { browser: 'chrome' },
+      bad: 1,
+      good: 0,
+    },
   ];
 
   it('covers every shipped rule except the forecast (tested below)', () => {

@@ -49,8 +49,8 @@ describe(`migration ${botsMigration.version} (bots)`, () => {
     old.close();
 
     const db = new Database(file);
-    expect(migrate(db, schemaMigrations, file)).toEqual([botsMigration.version]);
-    expect(db.pragma('user_version', { simple: true })).toBe(botsMigration.version);
+    expect(migrate(db, schemaMigrations, file)[0]).toBe(botsMigration.version);
+    expect(db.pragma('user_version', { simple: true })).toBe(schemaMigrations.length);
     expect(counts(db)).toEqual(beforeCounts);
 
     db.prepare(

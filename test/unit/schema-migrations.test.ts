@@ -148,6 +148,14 @@ const seeds: Record<number, [table: string, row: Record<string, unknown>][]> = {
     ['bot_runs', { run_id: 'run-1', bot_id: 'tax', trigger: 'always', started_at: 1, pid: 42 }],
     ['bot_hold', { id: 1, held: 0 }],
   ],
+  11: [
+    ['maintenance_jobs', { id: 'backup', watermark: 1, updated_at: 1 }],
+    [
+      'maintenance_runs',
+      { id: 'r1', job_id: 'backup', trigger: 'schedule', slot: 1, started_at: 1, status: 'ok' },
+    ],
+    ['maintenance_checks', { id: 'api', consecutive_failures: 1 }],
+  ],
   5: [
     [
       'stop_runs',

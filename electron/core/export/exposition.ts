@@ -216,31 +216,31 @@ export function createExposition(sources: ExpositionSources): Exposition {
     () =>
       src.jobs().flatMap((j) => one(value(j) ?? undefined, { job: j.name }));
   counter(
-    'nexus_job_runs_total',
+    'nexus_runner_job_runs_total',
     'Runs of a core job since start',
     ['job'],
     perJob((j) => j.runs),
   );
   counter(
-    'nexus_job_failures_total',
+    'nexus_runner_job_failures_total',
     'Runs of a core job that failed, since start',
     ['job'],
     perJob((j) => j.failures),
   );
   counter(
-    'nexus_job_timeouts_total',
+    'nexus_runner_job_timeouts_total',
     'Runs of a core job aborted by its time-out',
     ['job'],
     perJob((j) => j.timeouts),
   );
   counter(
-    'nexus_job_skipped_total',
+    'nexus_runner_job_skipped_total',
     'Slots of a core job skipped because the previous run was still going',
     ['job'],
     perJob((j) => j.skipped),
   );
   gauge(
-    'nexus_job_last_run_success',
+    'nexus_runner_job_last_run_success',
     'Whether the last run of a core job succeeded (1) or failed (0)',
     ['job'],
     perJob((j) =>
@@ -252,25 +252,25 @@ export function createExposition(sources: ExpositionSources): Exposition {
     ),
   );
   gauge(
-    'nexus_job_last_start_timestamp_seconds',
+    'nexus_runner_job_last_start_timestamp_seconds',
     'When the last run of a core job started (Unix time)',
     ['job'],
     perJob((j) => seconds(j.lastStartedAt)),
   );
   gauge(
-    'nexus_job_last_duration_seconds',
+    'nexus_runner_job_last_duration_seconds',
     'How long the last run of a core job took',
     ['job'],
     perJob((j) => seconds(j.lastDurationMs)),
   );
   gauge(
-    'nexus_job_lag_seconds',
+    'nexus_runner_job_lag_seconds',
     'How late the last run of a core job started after its slot',
     ['job'],
     perJob((j) => seconds(j.lagMs)),
   );
   gauge(
-    'nexus_job_paused',
+    'nexus_runner_job_paused',
     'A core job is paused (1)',
     ['job'],
     perJob((j) => (j.paused ? 1 : 0)),

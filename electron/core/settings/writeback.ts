@@ -123,8 +123,9 @@ export function applyChanges(
     const secret = opts.secretKeys.includes(key) && !String(change.value ?? '').includes('${env:');
     summary.push(`${display} = ${secret ? '[secret]' : JSON.stringify(change.value)}`);
   }
-  // The file's own style: no padding inside [a, b], long lines left as written.
-  const next = doc.toString({ flowCollectionPadding: false, lineWidth: 0 });
+  // The file's own style: long lines left as written, and every line the change did not touch kept
+  // exactly as the operator wrote it (`[a, b]` or `{ a: 1 }`, padded or not).
+  const next = keepWrittenLines(text, doc.toString({ flowCollectionPadding: false, lineWidth: 0 }));
   const result = parseConfigText(next, file);
   if (!result.ok) {
     throw new SettingsError(result.issues.slice(0, 3).map(formatConfigIssue).join('; '));
@@ -188,4 +189,27 @@ export function openerCommand(
   if (platform === 'darwin') return { command: 'open', args: [file] };
   if (platform === 'linux' || platform === 'freebsd') return { command: 'xdg-open', args: [file] };
   return null;
+}
+
+/** Spacing inside flow collections and around commas, which the serialiser normalises. */
+function flowInsensitive(line: string): string {
+  return line.replace(/([[{,])\s+/g, '$1').replace(/\s+([\]},])/g, '$1');
+}
+
+/** Each serialised line that only differs from an original line in flow spacing gets the original back. */
+function keepWrittenLines(original: string, next: string): string {
+  const written = new Map<string, string[]>();
+  for (const line of original.split('\n')) {
+    const key = flowInsensitive(line);
+    const list = written.get(key);
+    if (list) list.push(line);
+    else written.set(key, [line]);
+  }
+  return next
+    .split('\n')
+    .map((line) => {
+      const candidates = written.get(flowInsensitive(line));
+      return candidates && candidates.length > 0 ? (candidates.shift() as string) : line;
+    })
+    .join('\n');
 }
