@@ -30,6 +30,7 @@ import { type Clock, systemClock } from './clock/index.js';
 import { type LiveConfig, openLiveConfig, resolveConfigFile } from './config/index.js';
 import { type DesktopPort, noDesktop } from './desktop/index.js';
 import { createJobRunner, type JobRunner } from './jobs/index.js';
+import { createLogsCapability, logsMigration } from './logs/index.js';
 import { createMonitorCapability, SAMPLE_JOB } from './monitor/index.js';
 import { createNotifyCapability, notifyMigration } from './notify/index.js';
 import { createPlatform } from './platform/index.js';
@@ -57,6 +58,7 @@ export const schemaMigrations: readonly Migration[] = [
   alertsMigration,
   notifyMigration,
   stopMigration,
+  logsMigration,
 ];
 
 export interface CoreOptions {
@@ -165,7 +167,8 @@ export function createCore(options: CoreOptions): Core {
     notifier: notify.notifier,
     lastResumeAt: stop.stop.lastResumeAt(),
   });
-  capabilities = [storeCap, monitor, notify, stop, alerts];
+  const logs = createLogsCapability(ctx);
+  capabilities = [storeCap, monitor, notify, stop, alerts, logs];
   const app = createAppCapability(ctx, {
     capabilities,
     jobs,

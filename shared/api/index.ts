@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { alertEventSchemas, alertsMethods } from './alerts.js';
 import { appMethods } from './app.js';
 import type { MethodSpec } from './contract.js';
+import { logsMethods, logsRecordsEventSchema } from './logs.js';
 import { metricsEventSchema, monitorMethods, processesEventSchema } from './monitor.js';
 import { notifyDeliveryEventSchema, notifyMethods } from './notify.js';
 import { stopEventSchemas, stopMethods } from './stop.js';
@@ -10,6 +11,7 @@ import { notifyEventSchema, samplesEventSchema, statusEventSchema, systemMethods
 export * from './alerts.js';
 export * from './app.js';
 export * from './contract.js';
+export * from './logs.js';
 export * from './monitor.js';
 export * from './notify.js';
 export * from './stop.js';
@@ -23,6 +25,7 @@ export const apiMethods = {
   ...notifyMethods,
   ...monitorMethods,
   ...stopMethods,
+  ...logsMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type ApiMethods = typeof apiMethods;
@@ -45,5 +48,6 @@ export const apiEventSchema = z.discriminatedUnion('type', [
   metricsEventSchema,
   processesEventSchema,
   ...stopEventSchemas,
+  logsRecordsEventSchema,
 ]);
 export type ApiEvent = z.infer<typeof apiEventSchema>;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { alertsConfigSchema } from './alerts.js';
 import { botsConfigSchema } from './bots.js';
 import { serverConfigSchema, uiConfigSchema } from './core.js';
+import { logsConfigSchema } from './logs.js';
 import { monitorConfigSchema } from './monitor.js';
 import { notifyConfigSchema } from './notify.js';
 import { stopConfigSchema } from './stop.js';
@@ -20,6 +21,7 @@ export const configSchema = z.strictObject({
   alerts: alertsConfigSchema.prefault({}),
   notify: notifyConfigSchema.prefault({}),
   stop: stopConfigSchema.prefault({}),
+  logs: logsConfigSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,4 +1,5 @@
 import type { Alert } from '../../../shared/api/alerts.js';
+import type { LogRecord } from '../../../shared/api/logs.js';
 import type { LiveSample } from '../../../shared/series.js';
 
 /**
@@ -14,6 +15,8 @@ export interface HookMap {
   'stop.changed': { stopped: boolean };
   /** A deliberate resume finished: rule actions wait their cooldown from here. */
   'stop.resumed': { at: number };
+  /** Log records just stored (masked), oldest first: metrics are extracted from them (KPIs). */
+  'logs.records': { records: readonly LogRecord[] };
   /** Something an operator sees in app.status changed (health, a config problem, the write path). */
   'status.changed': Record<string, never>;
 }
