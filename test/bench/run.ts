@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchAlertEvaluation, benchAlertLatency } from './alerts.js';
+import { benchLogsIngest } from './logs.js';
 import { benchAgentOverhead, benchChartQuery } from './monitor.js';
 import { benchStopForce, benchStopGraceful } from './stop.js';
 import { benchIngest } from './store.js';
@@ -18,6 +19,7 @@ const benches: Record<string, Bench> = {
   'alerts-latency': () => benchAlertLatency(),
   'stop-force': () => benchStopForce(),
   'stop-graceful': () => benchStopGraceful(),
+  'logs-ingest': () => benchLogsIngest(),
 };
 
 async function main(): Promise<void> {
