@@ -103,12 +103,41 @@ interface ConsolePending extends Pending {
 export function createConsoleParser(clock: WallClock, opts: { pythonHeaders?: boolean } = {}): LineParser {
   const pending = new Map<string, ConsolePending>();
   const stats = { empty: 0 };
+  // Records finished while an earlier record (of the other pipe) is still open wait here: records leave
+  // in file order, so everything before the earliest open record is out and a restart from there
+  // (the committed offset) repeats nothing.
+  let held: ParsedRecord[] = [];
+
+  function earliestPending(): number | null {
+    let min: number | null = null;
+    for (const p of pending.values()) if (min === null || p.record.offset < min) min = p.record.offset;
+    return min;
+  }
+
+  function release(out: ParsedRecord[]): void {
+    if (held.length === 0) return;
+    const limit = earliestPending();
+    if (limit === null) {
+      for (const r of held) out.push(r);
+      held = [];
+      return;
+    }
+    const keep: ParsedRecord[] = [];
+    for (const r of held) (r.offset < limit ? out : keep).push(r);
+    held = keep;
+  }
+
+  function finish(p: ConsolePending, out: ParsedRecord[]): void {
+    held.push(finishPending(p));
+    held.sort((a, b) => a.offset - b.offset);
+    release(out);
+  }
 
   function emitAll(out: ParsedRecord[]): void {
-    // Oldest first: the order they started in.
-    const list = [...pending.values()].sort((a, b) => a.record.offset - b.record.offset);
-    for (const p of list) out.push(finishPending(p));
+    for (const p of pending.values()) held.push(finishPending(p));
     pending.clear();
+    held.sort((a, b) => a.offset - b.offset);
+    release(out);
   }
 
   function start(key: string, line: Line): void {
@@ -147,16 +176,18 @@ export function createConsoleParser(clock: WallClock, opts: { pythonHeaders?: bo
           }
           return;
         }
-        out.push(finishPending(p));
         pending.delete(key);
+        finish(p, out);
       }
       start(key, line);
+      release(out);
     },
     flush: emitAll,
     pendingOffset() {
-      let min: number | null = null;
-      for (const p of pending.values()) if (min === null || p.record.offset < min) min = p.record.offset;
-      return min;
+      const min = earliestPending();
+      const firstHeld = held[0]?.offset ?? null;
+      if (min === null) return firstHeld;
+      return firstHeld === null ? min : Math.min(min, firstHeld);
     },
   };
 }
