@@ -108,7 +108,14 @@ logs:
     );
     const total = 8000;
     // ~1,600 lines/s each, rotating every 300 (Python) and 250 (capture) lines: a rotation every ~0.2 s.
-    const py = startWriter(['python', join(dataDir, 'py', 'log', 'app.log'), String(total), '300', '16', '10']);
+    const py = startWriter([
+      'python',
+      join(dataDir, 'py', 'log', 'app.log'),
+      String(total),
+      '300',
+      '16',
+      '10',
+    ]);
     const cap = startWriter(['capture', dataDir, String(total), '250', '16', '10']);
     let writing = true;
     void Promise.all([py.done, cap.done]).then(() => {

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../electron/core/clock/index.js';
@@ -187,5 +187,41 @@ bots:
     expect(ctx.before.map((r) => r.id)).toEqual([records[2]?.id, records[3]?.id]);
     expect(ctx.after.map((r) => r.id)).toEqual([records[5]?.id, records[6]?.id]);
     expect(ctx.trace.map((r) => r.id)).toEqual([records[4]?.id]);
+  });
+
+  it('survives garbage in a file (binary, bad bytes, a line longer than a read, no final newline) and counts it', async () => {
+    const h = open(
+      (dir) => `
+bots:
+  - id: g
+    root: ${q(join(dir, 'garbage'))}
+    logs:
+      - path: '*.log'
+        format: python
+`,
+    );
+    const parts: Buffer[] = [];
+    const t = (ms: number) => `2025-09-13 12:40:${String(ms).padStart(2, '0')},000`;
+    parts.push(Buffer.from(`${t(0)} - INFO - 最初の行\n`));
+    parts.push(Buffer.from([0x00, 0x01, 0x02, 0x0a])); // binary: continues the record before it
+    parts.push(Buffer.from('x'.repeat(3 * 1024 * 1024)), Buffer.from('\n')); // 3 MB: cut, rest skipped
+    parts.push(Buffer.from(`${t(1)} - WARNING - 長い行の後\n`));
+    parts.push(Buffer.from([0xff, 0xfe, 0x0a])); // neither UTF-8 nor cp932
+    parts.push(Buffer.from('\n\n'));
+    parts.push(Buffer.from(`${t(2)} - ERROR - 最後の行（改行なし）`));
+    const dir = join(h.dir, 'garbage');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'g.log'), Buffer.concat(parts));
+    h.drain();
+    const records = (await all(h, { bots: ['g'] })).reverse();
+    expect(records.map((r) => r.message.slice(0, 12))).toEqual([
+      '最初の行\n␀␁␂\nxxx',
+      '長い行の後\n\uFFFD\uFFFD',
+    ]);
+    expect(records[0]?.truncated).toBe(true);
+    expect(records[0]?.message.length).toBeLessThan(70_000);
+    const file = (await h.call<LogsSources>('logs.sources')).sources[0]?.files[0];
+    expect(file?.badLines).toBe(3);
+    expect(file?.lines).toBe(7); // the last line has no end yet: it waits for one
   });
 });

@@ -513,6 +513,14 @@ export function createIngestEngine(ports: IngestPorts, init: { nextFileId: numbe
       consumed = data.length;
       tf.discarding = true;
     }
+    if (lines.length === 0) {
+      // Only an unfinished last line: like a quiet file, complete the record waiting for continuations.
+      if (!changed && tf.parser && tf.parser.pendingOffset() !== null) {
+        const parser = tf.parser;
+        emitFrom(tf, pass, (out) => parser.flush(out));
+      }
+      return false;
+    }
     if (tf.fingerprint === null && start === 0 && lines.length > 0) {
       const first = lines[0] as Line;
       const len = Math.min(first.end - first.offset, FINGERPRINT_MAX);
