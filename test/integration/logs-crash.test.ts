@@ -65,7 +65,10 @@ function stored(dataDir: string): Map<string, Map<number, number>> {
       const m = /seq=(\d+)/.exec(r.text);
       if (!m) continue;
       let c = out.get(r.bot_id);
-      if (!c) out.set(r.bot_id, (c = new Map()));
+      if (!c) {
+        c = new Map();
+        out.set(r.bot_id, c);
+      }
       c.set(Number(m[1]), (c.get(Number(m[1])) ?? 0) + 1);
     }
     return out;
