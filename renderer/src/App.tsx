@@ -7,6 +7,7 @@ import { EmergencyStopButton, StopHistoryPage, StoppedBanner } from './component
 import { Toasts } from './components/Toasts.js';
 import { LANGUAGES, type Language, setLanguage } from './i18n/index.js';
 import { AlertsPage } from './pages/alerts/AlertsPage.js';
+import { LogsPage } from './pages/logs/LogsPage.js';
 import { OverviewPage } from './pages/Overview.js';
 import { ProcessesPage } from './pages/processes/ProcessesPage.js';
 import { SystemPage } from './pages/system/SystemPage.js';
@@ -31,11 +32,12 @@ const PAGE_VIEWS: Partial<Record<PageId, () => ReactNode>> = {
   alerts: () => <AlertsPage />,
   system: () => <SystemPage />,
   processes: () => <ProcessesPage />,
+  logs: () => <LogsPage />,
   'stop-history': () => <StopHistoryPage />,
 };
 
 function pageFromHash(): PageId {
-  const id = window.location.hash.replace(/^#\/?/, '');
+  const id = window.location.hash.replace(/^#\/?/, '').split('?')[0] ?? '';
   return (PAGES as readonly string[]).includes(id) ? (id as PageId) : 'overview';
 }
 
