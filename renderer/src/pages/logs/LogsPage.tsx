@@ -154,6 +154,7 @@ function LogList() {
   const prependHeight = useRef<number | null>(null);
 
   // Following: stay at the bottom as records arrive. After loading older records: keep the view still.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: it must run after each change of the list.
   useLayoutEffect(() => {
     const el = box.current;
     if (!el) return;
