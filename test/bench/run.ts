@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchAlertEvaluation, benchAlertLatency } from './alerts.js';
-import { benchLogsIngest } from './logs.js';
+import { benchLogsIngest, benchLogsLive, benchLogsPickup, benchLogsSearch } from './logs.js';
 import { benchAgentOverhead, benchChartQuery } from './monitor.js';
 import { benchStopForce, benchStopGraceful } from './stop.js';
 import { benchIngest } from './store.js';
@@ -20,6 +20,9 @@ const benches: Record<string, Bench> = {
   'stop-force': () => benchStopForce(),
   'stop-graceful': () => benchStopGraceful(),
   'logs-ingest': () => benchLogsIngest(),
+  'logs-search': () => benchLogsSearch(),
+  'logs-pickup': () => benchLogsPickup(),
+  'logs-live': () => benchLogsLive(),
 };
 
 async function main(): Promise<void> {

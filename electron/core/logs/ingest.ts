@@ -529,10 +529,15 @@ export function createIngestEngine(ports: IngestPorts, init: { nextFileId: numbe
     }
     if (tf.format === null) {
       const nonEmpty = lines.filter((l) => l.text !== '').length;
-      // lnav decides on a file's first lines: with fewer, wait until the file is quiet a pass (or 1 s).
-      const decide = nonEmpty >= DETECT_LINES || (nonEmpty > 0 && (!changed || now - tf.firstSeen >= 1000));
+      // lnav decides on a file's first lines. A Python header or a JSON object among them decides at
+      // once; lines that look like plain text may precede the first header, so with fewer than
+      // DETECT_LINES of them wait until the file is quiet a pass (or 1 s).
+      if (nonEmpty === 0) return false;
+      const format = detectFormat(lines, s.wallClock);
+      const decide =
+        format !== 'console' || nonEmpty >= DETECT_LINES || !changed || now - tf.firstSeen >= 1000;
       if (!decide) return false;
-      tf.format = detectFormat(lines, s.wallClock);
+      tf.format = format;
       tf.dirty = true;
     }
     tf.parser ??= createParser(tf.format, { clock: s.wallClock, pattern: tf.spec.pattern });
