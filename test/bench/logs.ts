@@ -247,12 +247,15 @@ export async function benchLogsSearch(
     for (const q of qs.slice(0, 10)) await call(q); // warm the page cache
     const loadSearch = load();
     const times: number[] = [];
+    const cpuTimes: number[] = [];
     const byLength: Record<number, number[]> = { 1: [], 2: [], 3: [], 4: [] };
     let withHits = 0;
     for (const q of qs) {
       const t = performance.now();
+      const c = process.cpuUsage();
       const res = await call(q);
       const ms = performance.now() - t;
+      cpuTimes.push(cpuMs(c));
       times.push(ms);
       byLength[[...q].length]?.push(ms);
       if (res.hits.length > 0) withHits++;
@@ -273,7 +276,7 @@ export async function benchLogsSearch(
       storedRecords: stored,
       queries: qs.length,
       queriesWithHits: withHits,
-      search: { ms: stats(times), loadAverage: loadSearch },
+      search: { ms: stats(times), cpuMs: stats(cpuTimes), loadAverage: loadSearch },
       byTermLength: Object.fromEntries(Object.entries(byLength).map(([k, v]) => [k, stats(v)])),
       baseline: {
         what: 'plain instr() scan, newest first, limit 100 (first 50 queries)',

@@ -26,11 +26,11 @@ const COLUMNS = `r.id, r.ts, r.level, r.bot_id, r.file_id, r.account, r.trace_id
   r.fields, m.text`;
 
 /** More candidate messages than this from the index: the terms are common, scanning newest first is faster. */
-const MAX_CANDIDATE_MESSAGES = 20_000;
+const MAX_CANDIDATE_MESSAGES = 5_000;
 /** More records than this for the candidates: scan newest first and test membership instead of sorting. */
 const MAX_CANDIDATE_RECORDS = 50_000;
 /** A 1- or 2-character term starting more trigrams than this is common: it is tested, not looked up. */
-const MAX_SHORT_EXPANSION = 400;
+const MAX_SHORT_EXPANSION = 100;
 
 export function toRecord(r: Omit<Row, 'text'> & { text: string }): LogRecord {
   let fields: Record<string, unknown> | null = null;
