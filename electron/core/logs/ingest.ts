@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type BigIntStats, closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { LogLevel } from '../../../shared/config/logs.js';
 import { type LogEncoding, splitLines } from './decode.js';
 import { type CompiledGlob, expandGlob } from './glob.js';
@@ -89,7 +89,7 @@ const ROTATED_GRACE_MS = 5_000;
 const PER_RUN = /^(.+)_(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})\.[A-Za-z0-9]+$/;
 
 export function perRunFile(path: string, clock: WallClock): { account: string; startedAt: number } | null {
-  const m = PER_RUN.exec(basename(path));
+  const m = PER_RUN.exec(path.split(/[\\/]/).pop() ?? path);
   if (!m) return null;
   const n = m.slice(2).map(Number) as [number, number, number, number, number, number];
   const startedAt = clock.toEpoch(n[0], n[1], n[2], n[3], n[4], n[5], 0);
