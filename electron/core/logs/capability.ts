@@ -163,7 +163,11 @@ export function createLogsCapability(ctx: CoreContext): LogsCapability {
         if (outcome !== 'written') repo.invalidateMessages();
         return outcome;
       },
-      waiting: () => ctx.store.writes.waitingFor('logs'),
+      waiting: () => {
+        // Writes that wait are retried here too (at the write path's own pace), not only by other writers.
+        if (ctx.store.writes.waitingFor('logs') > 0) ctx.store.writes.flush();
+        return ctx.store.writes.waitingFor('logs');
+      },
       onStored: announce,
       log: (m) => ctx.log.info(`logs: ${m}`),
     },
