@@ -89,6 +89,18 @@ describe('log parsers', () => {
     expect(recs[0]?.message).toBe('失敗\n  詳細行\n[INFO] ignored?');
   });
 
+  it('reads the supervisor’s capture lines: arrival time, pipe, a tab inside the text kept', () => {
+    const recs = parse(
+      'capture',
+      ['1757732400000\to\t列1\t列2', '1757732400100\te\t❌ 失敗', 'broken line'].join('\n'),
+    );
+    expect(recs.map((r) => [r.ts, r.stream, r.level, r.message, r.raw])).toEqual([
+      [1757732400000, 'stdout', 'INFO', '列1\t列2', false],
+      [1757732400100, 'stderr', 'ERROR', '❌ 失敗', false],
+      [null, null, 'INFO', 'broken line', true],
+    ]);
+  });
+
   it('detects one format per file from its first lines', () => {
     expect(detectFormat(lines('garbage first\n2025-09-13 12:00:00,000 - INFO - x\n'), tokyo)).toBe('python');
     expect(detectFormat(lines('{"message":"a","level":"INFO"}\n{"message":"b"}\nnot json\n'), tokyo)).toBe(

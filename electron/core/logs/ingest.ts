@@ -587,7 +587,10 @@ export function createIngestEngine(ports: IngestPorts, init: { nextFileId: numbe
     let dup: number | null = null;
     if (ownTs && tf.spec.kind === 'file' && tf.format !== 'console') {
       const h = hashRecord(ts, level, r.message);
-      if (tf.dup.ts !== ts) tf.dup = { ts, counts: new Map() };
+      if (tf.dup.ts !== ts) {
+        tf.dup.ts = ts;
+        if (tf.dup.counts.size > 0) tf.dup.counts.clear();
+      }
       const n = tf.dup.counts.get(h) ?? 0;
       tf.dup.counts.set(h, n + 1);
       dup = n === 0 ? h : mixOccurrence(h, n);

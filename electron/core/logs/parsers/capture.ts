@@ -37,7 +37,7 @@ export function createCaptureParser(clock: WallClock): LineParser {
         inner.stats.empty++;
         return;
       }
-      out.push(rawRecord(line));
+      inner.pushRecord(rawRecord(line), out);
     },
     flush: (out) => inner.flush(out),
     pendingOffset: () => inner.pendingOffset(),

@@ -100,7 +100,12 @@ interface ConsolePending extends Pending {
  * starts a record of its own level (a Python bot's logging handler writes to stderr). Each pipe
  * assembles its own record, so stdout lines between stderr lines do not cut a traceback.
  */
-export function createConsoleParser(clock: WallClock, opts: { pythonHeaders?: boolean } = {}): LineParser {
+export interface ConsoleParser extends LineParser {
+  /** A record made elsewhere (a capture line not in the capture shape), kept in file order with the rest. */
+  pushRecord(record: ParsedRecord, out: ParsedRecord[]): void;
+}
+
+export function createConsoleParser(clock: WallClock, opts: { pythonHeaders?: boolean } = {}): ConsoleParser {
   const pending = new Map<string, ConsolePending>();
   const stats = { empty: 0 };
   // Records finished while an earlier record (of the other pipe) is still open wait here: records leave
@@ -180,6 +185,11 @@ export function createConsoleParser(clock: WallClock, opts: { pythonHeaders?: bo
         finish(p, out);
       }
       start(key, line);
+      release(out);
+    },
+    pushRecord(record, out) {
+      held.push(record);
+      held.sort((a, b) => a.offset - b.offset);
       release(out);
     },
     flush: emitAll,
