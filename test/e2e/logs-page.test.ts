@@ -46,7 +46,15 @@ beforeAll(async () => {
   app = await startHeadless({
     dataDir,
     config: `monitor:
-  liveIntervalSeconds: 5
+  liveIntervalSeconds: 1
+alerts:
+  rules:
+    - id: e2e-logs
+      name: E2E ログ確認
+      expr: 'cpu.total >= 0'
+      for: 1s
+      severity: warning
+      message: 'テスト用アラート'
 bots:
   - id: nexus02
     name: TwitterBot Nexus 02
@@ -145,5 +153,28 @@ describe('Logs page in Chromium against headless mode', () => {
     await page.getByTestId('log-sources').locator('summary').click();
     await expect.poll(() => page.getByTestId('log-source-file').count()).toBeGreaterThanOrEqual(2);
     await page.screenshot({ path: join(screenshotDir, 'logs-bot-trace.png'), fullPage: true });
+  });
+
+  it('opens from an alert link (#/logs?alert=<id>) on the alert’s time range', async () => {
+    let alertId = '';
+    await expect
+      .poll(
+        async () => {
+          const r = await app.call<{ alerts: { id: string; ruleId: string; state: string }[] }>(
+            'alerts.list',
+            {},
+          );
+          alertId = r.value?.alerts.find((a) => a.ruleId === 'e2e-logs' && a.state === 'firing')?.id ?? '';
+          return alertId;
+        },
+        { timeout: 30_000 },
+      )
+      .not.toBe('');
+    await page.goto(`${app.url}/#/logs?alert=${encodeURIComponent(alertId)}`);
+    await page.getByTestId('log-origin').waitFor();
+    expect(await page.getByTestId('log-origin').innerText()).toContain('E2E ログ確認');
+    // From ten minutes before the alert: the records written since the test began are in range.
+    await expect.poll(() => rows(page).count(), { timeout: 10_000 }).toBeGreaterThan(10);
+    await page.screenshot({ path: join(screenshotDir, 'logs-from-alert.png') });
   });
 });

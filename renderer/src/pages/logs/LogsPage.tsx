@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { type LogLevel, logLevels } from '../../../../shared/config/logs.js';
 import {
   applyFilter,
+  closeContext,
   emptyFilter,
   filterFromHash,
   type LogsFilter,
@@ -244,6 +245,7 @@ export function LogsPage() {
     void loadSources();
     const load = () => {
       if (!window.location.hash.startsWith('#/logs')) return;
+      closeContext();
       void filterFromHash(window.location.hash).then(applyFilter);
     };
     load();
