@@ -311,8 +311,11 @@ export function createIngestEngine(ports: IngestPorts, init: { nextFileId: numbe
   }
 
   /** The file at this identity now holds other content (truncated, or rewritten): read it from the start. */
-  function restart(tf: TrackedFile, why: string): void {
+  function restart(tf: TrackedFile, why: string, pass: PassState): void {
     ports.log(`${tf.path}: ${why}; reading it again from the start`);
+    // The record still waiting for continuation lines was all there was of it.
+    const parser = tf.parser;
+    if (parser && parser.pendingOffset() !== null) emitFrom(tf, pass, (out) => parser.flush(out));
     tf.lastError = why;
     tf.readPos = 0;
     tf.committed = 0;
@@ -448,10 +451,10 @@ export function createIngestEngine(ports: IngestPorts, init: { nextFileId: numbe
     if (changed && tf.fingerprint !== null) {
       const head = size >= tf.fingerprintLen ? readAt(tf.path, tf.identity, 0, tf.fingerprintLen) : null;
       if (!head || head.length < tf.fingerprintLen || fingerprintOf(head) !== tf.fingerprint) {
-        restart(tf, 'the file was truncated or replaced (its first line changed)');
+        restart(tf, 'the file was truncated or replaced (its first line changed)', pass);
       }
     }
-    if (size < tf.readPos) restart(tf, 'the file was truncated');
+    if (size < tf.readPos) restart(tf, 'the file was truncated', pass);
     if (changed) {
       if (size > tf.lastSize) tf.lastGrowthAt = now;
       tf.lastSize = size;
