@@ -2,7 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import type { LogsSearchOutput, LogsSources } from '../../shared/api/logs.js';
+import { configSchema } from '../../shared/config/schema.js';
 import { type LogsHarness, openLogsCore, q, tempDir } from '../helpers/logs-core.js';
 import { appendLines, pythonLine } from '../helpers/logs-writers.js';
 
@@ -198,5 +200,24 @@ bots:
       ['bob', 2, true],
       ['carol', 1, true],
     ]);
+  });
+
+  it('continues where it stopped when a source is removed from the config and added back', async () => {
+    const config = (dir: string, withLogs: boolean) => `
+bots:
+  - id: c
+    root: ${q(join(dir, 'bot'))}
+    logs: ${withLogs ? "[{ path: '*.txt', format: console }]" : '[]'}
+`;
+    const h = open((dir) => config(dir, true));
+    const file = join(h.dir, 'bot', 'out.txt');
+    appendLines(file, ['✅ seq=1', '✅ seq=2', '✅ seq=3']);
+    h.drain({ discover: true });
+    h.logs.onConfig?.(configSchema.parse(parse(config(h.dir, false))));
+    appendLines(file, ['✅ seq=4', '✅ seq=5']);
+    h.drain({ discover: true });
+    h.logs.onConfig?.(configSchema.parse(parse(config(h.dir, true))));
+    h.drain({ discover: true });
+    expectEachOnce(seqCounts(h), 5);
   });
 });

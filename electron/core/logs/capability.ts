@@ -174,7 +174,6 @@ export function createLogsCapability(ctx: CoreContext): LogsCapability {
     { nextFileId: repo.maxFileId() + 1 },
   );
   engine.bindRank((id, rank) => repo.setFileRank(id, rank));
-  engine.load(repo.loadFiles());
 
   function apply(next: Config): ConfigIssue[] {
     config = next.logs;
@@ -204,6 +203,8 @@ export function createLogsCapability(ctx: CoreContext): LogsCapability {
       ? sourcesOf(next, ctx.dataDir)
       : { specs: [], issues: [] };
     found.push(...sourceIssues);
+    // A source added (or added back) by this edit starts from what the database holds for it.
+    engine.load(repo.loadFiles());
     engine.configure(
       specs,
       {
