@@ -3,6 +3,7 @@ import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { ManualClock } from '../../electron/core/clock/index.js';
 import type { LogsSearchOutput, LogsSources } from '../../shared/api/logs.js';
 import { configSchema } from '../../shared/config/schema.js';
 import { type LogsHarness, openLogsCore, q, tempDir } from '../helpers/logs-core.js';
@@ -219,5 +220,33 @@ bots:
     h.logs.onConfig?.(configSchema.parse(parse(config(h.dir, true))));
     h.drain({ discover: true });
     expectEachOnce(seqCounts(h), 5);
+  });
+
+  it('reads a backlog at full pace even after the file has been quiet for minutes', async () => {
+    const clock = new ManualClock(Date.now());
+    const h = openLogsCore({
+      clock,
+      config: (dir) => `
+bots:
+  - id: big
+    root: ${q(join(dir, 'bot'))}
+    logs:
+      - path: '*.log'
+`,
+    });
+    harnesses.push(h);
+    const now = clock.now();
+    const total = 40_000; // about 3 MiB: several reads
+    appendLines(
+      join(h.dir, 'bot', 'old.log'),
+      Array.from({ length: total }, (_, i) =>
+        pythonLine(now - 60_000 + i, 'INFO', `古い行 seq=${i + 1} ${'x'.repeat(40)}`),
+      ),
+    );
+    const first = h.logs.ingestNow({ discover: true, budgetMs: 0 });
+    expect(first.more).toBe(true);
+    clock.advance(5 * 60_000); // nobody writes to it any more
+    h.drain();
+    expectEachOnce(seqCounts(h), total);
   });
 });

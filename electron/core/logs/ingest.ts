@@ -462,8 +462,15 @@ export function createIngestEngine(ports: IngestPorts, init: { nextFileId: numbe
     }
     const idleMs = now - tf.lastGrowthAt;
     const final = tf.outOfGlob ? idleMs >= ROTATED_GRACE_MS : idleMs >= DORMANT_MS;
+    // A quiet file is looked at less often, once it is read to its end (a backlog is read at full pace).
     tf.nextCheckAt =
-      idleMs >= DORMANT_MS ? now + DORMANT_CHECK_MS : idleMs >= QUIET_MS ? now + s.quietCheckMs : 0;
+      size > tf.readPos
+        ? 0
+        : idleMs >= DORMANT_MS
+          ? now + DORMANT_CHECK_MS
+          : idleMs >= QUIET_MS
+            ? now + s.quietCheckMs
+            : 0;
 
     if (size <= tf.readPos) {
       // Quiet: a record waiting for continuation lines is complete once the file stays quiet a pass.
