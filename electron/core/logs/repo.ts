@@ -125,8 +125,20 @@ export interface PruneResult {
   done: boolean;
 }
 
+/** De-duplication keys remembered in memory; beyond this they are forgotten and the database asked. */
+const RECENT_KEYS = 300_000;
+
 export function createLogsRepo(db: BetterSqlite3.Database): LogsRepo {
   let epoch = 1;
+  // Every key stored by this process with a timestamp above `askAbove` is in `recentKeys`, so a key
+  // not in it cannot be stored and the database need not be asked (the common case: a new line). A key
+  // in it (or an older timestamp) is looked up. Keys of a write that rolled back stay in the set: that
+  // only costs a lookup.
+  const recentKeys = new Set<number>();
+  let askAbove =
+    db.prepare<[], { m: number | null }>('SELECT max(ts) AS m FROM log_records').get()?.m ??
+    Number.NEGATIVE_INFINITY;
+  let newestKeyTs = askAbove;
   const rank = new Map<number, number>();
   const selDup = db.prepare<[number, number], { id: number; file_id: number }>(
     'SELECT id, file_id FROM log_records WHERE ts = ? AND dup = ? LIMIT 1',
@@ -206,7 +218,7 @@ export function createLogsRepo(db: BetterSqlite3.Database): LogsRepo {
       try {
         for (const r of batch.records) {
           if (r.dup !== null) {
-            const hit = selDup.get(r.ts, r.dup);
+            const hit = r.ts > askAbove && !recentKeys.has(r.dup) ? undefined : selDup.get(r.ts, r.dup);
             if (hit) {
               count(r.fileId).duplicates++;
               batch.duplicates++;
@@ -231,6 +243,14 @@ export function createLogsRepo(db: BetterSqlite3.Database): LogsRepo {
             r.offset,
             r.fields,
           );
+          if (r.dup !== null) {
+            if (recentKeys.size >= RECENT_KEYS) {
+              recentKeys.clear();
+              askAbove = newestKeyTs;
+            }
+            recentKeys.add(r.dup);
+            if (r.ts > newestKeyTs) newestKeyTs = r.ts;
+          }
           batch.stored.push({ id: Number(info.lastInsertRowid), row: r });
           count(r.fileId).records++;
         }
