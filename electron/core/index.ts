@@ -36,6 +36,7 @@ import { type DesktopPort, noDesktop } from './desktop/index.js';
 import { createExportCapability } from './export/index.js';
 import { createIncidentsCapability, incidentsMigration } from './incidents/index.js';
 import { createJobRunner, type JobRunner } from './jobs/index.js';
+import { createLogsCapability, logsMigration } from './logs/index.js';
 import { createMaintenanceCapability, maintenanceMigration } from './maintenance/index.js';
 import { createMonitorCapability, SAMPLE_JOB } from './monitor/index.js';
 import { createNotifyCapability, deliveryContextMigration, notifyMigration } from './notify/index.js';
@@ -72,6 +73,7 @@ export const schemaMigrations: readonly Migration[] = [
   runbooksMigration,
   botsMigration,
   maintenanceMigration,
+  logsMigration,
 ];
 
 export interface CoreOptions {
@@ -198,6 +200,7 @@ export function createCore(options: CoreOptions): Core {
     notifier: notify.notifier,
     lastResumeAt: stop.stop.lastResumeAt(),
   });
+  const logs = createLogsCapability(ctx);
   const checklists = createChecklistsCapability(ctx, {
     alerts: alerts.alerts,
     stop: stop.stop,
@@ -218,6 +221,7 @@ export function createCore(options: CoreOptions): Core {
     maintenance,
     stop,
     alerts,
+    logs,
     checklists,
     runbooks,
     incidents,

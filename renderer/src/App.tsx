@@ -10,6 +10,7 @@ import { AlertsPage } from './pages/alerts/AlertsPage.js';
 import { BotsPage } from './pages/bots/BotsPage.js';
 import { ChecklistsPage } from './pages/checklists/ChecklistsPage.js';
 import { IncidentsPage } from './pages/incidents/IncidentsPage.js';
+import { LogsPage } from './pages/logs/LogsPage.js';
 import { MaintenancePage } from './pages/maintenance/MaintenancePage.js';
 import { OverviewPage } from './pages/Overview.js';
 import { ProcessesPage } from './pages/processes/ProcessesPage.js';
@@ -40,6 +41,7 @@ const PAGE_VIEWS: Partial<Record<PageId, () => ReactNode>> = {
   processes: () => <ProcessesPage />,
   bots: () => <BotsPage />,
   maintenance: () => <MaintenancePage />,
+  logs: () => <LogsPage />,
   'stop-history': () => <StopHistoryPage />,
   checklists: () => <ChecklistsPage />,
   incidents: () => <IncidentsPage />,

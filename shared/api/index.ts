@@ -6,6 +6,7 @@ import { checklistEventSchemas, checklistsMethods } from './checklists.js';
 import type { MethodSpec } from './contract.js';
 import { exportMethods } from './export.js';
 import { incidentEventSchemas, incidentsMethods } from './incidents.js';
+import { logsMethods, logsRecordsEventSchema } from './logs.js';
 import { maintenanceEventSchemas, maintenanceMethods } from './maintenance.js';
 import { metricsEventSchema, monitorMethods, processesEventSchema } from './monitor.js';
 import { notifyDeliveryEventSchema, notifyMethods } from './notify.js';
@@ -21,6 +22,7 @@ export * from './checklists.js';
 export * from './contract.js';
 export * from './export.js';
 export * from './incidents.js';
+export * from './logs.js';
 export * from './maintenance.js';
 export * from './monitor.js';
 export * from './notify.js';
@@ -44,6 +46,7 @@ export const apiMethods = {
   ...settingsMethods,
   ...botsMethods,
   ...maintenanceMethods,
+  ...logsMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type ApiMethods = typeof apiMethods;
@@ -71,5 +74,6 @@ export const apiEventSchema = z.discriminatedUnion('type', [
   ...incidentEventSchemas,
   ...botEventSchemas,
   ...maintenanceEventSchemas,
+  logsRecordsEventSchema,
 ]);
 export type ApiEvent = z.infer<typeof apiEventSchema>;

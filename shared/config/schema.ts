@@ -5,6 +5,7 @@ import { checklistsConfigSchema } from './checklists.js';
 import { serverConfigSchema, uiConfigSchema } from './core.js';
 import { exportConfigSchema } from './export.js';
 import { incidentsConfigSchema } from './incidents.js';
+import { logsConfigSchema } from './logs.js';
 import { maintenanceConfigSchema } from './maintenance.js';
 import { monitorConfigSchema } from './monitor.js';
 import { notifyConfigSchema } from './notify.js';
@@ -28,6 +29,7 @@ export const configSchema = z.strictObject({
   checklists: checklistsConfigSchema.prefault({}),
   incidents: incidentsConfigSchema.prefault({}),
   maintenance: maintenanceConfigSchema.prefault({}),
+  logs: logsConfigSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -11,6 +11,7 @@ import {
 } from './alerts.js';
 import { benchBackup } from './backup.js';
 import { benchBotsCapture } from './bots-capture.js';
+import { benchLogsIngest, benchLogsLive, benchLogsPickup, benchLogsSearch } from './logs.js';
 import { benchMetricsScrape } from './metrics-scrape.js';
 import { benchAgentOverhead, benchChartQuery } from './monitor.js';
 import { benchChecklistEvidence, benchIncidentSearch } from './opsday.js';
@@ -35,6 +36,10 @@ const benches: Record<string, Bench> = {
   'opsday-evidence': () => benchChecklistEvidence(),
   'bots-capture': () => benchBotsCapture(),
   backup: () => benchBackup(),
+  'logs-ingest': () => benchLogsIngest(),
+  'logs-search': () => benchLogsSearch(),
+  'logs-pickup': () => benchLogsPickup(),
+  'logs-live': () => benchLogsLive(),
 };
 const groups: Record<string, string[]> = { opsday: ['opsday-search', 'opsday-evidence'] };
 

@@ -156,6 +156,21 @@ const seeds: Record<number, [table: string, row: Record<string, unknown>][]> = {
     ],
     ['maintenance_checks', { id: 'api', consecutive_failures: 1 }],
   ],
+  12: [
+    [
+      'log_files',
+      {
+        id: 1,
+        bot_id: 'nexus02',
+        source: 'log/*.log',
+        path: '/bots/n/log/a.log',
+        identity: '1:2',
+        first_seen: 1,
+      },
+    ],
+    ['log_messages', { id: 1, text: '[like] success: 1966' }],
+    ['log_records', { id: 1, ts: 1, level: 20, bot_id: 'nexus02', file_id: 1, msg_id: 1, offset: 0 }],
+  ],
   5: [
     [
       'stop_runs',

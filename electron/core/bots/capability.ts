@@ -221,6 +221,27 @@ export function createBotsCapability(ctx: CoreContext, deps: BotsCapabilityDeps)
   });
   const unhook = ctx.hooks.on('stop.changed', ({ stopped }) => supervisor.stopChanged(stopped));
 
+  // Evidence for the checklists ("bot runs since 18:00"): the supervised runs that started in the window,
+  // and how many of them ended with an error.
+  const runsIn = ctx.store.db.prepare<[number, number], { runs: number; failed: number }>(
+    `SELECT count(*) AS runs, coalesce(sum(outcome IN ('failed', 'timeout', 'vanished', 'start-failed')), 0) AS failed
+     FROM bot_runs WHERE started_at BETWEEN ? AND ?`,
+  );
+  ctx.evidence.provide('bots.runs', {
+    label: { ja: 'ボットの実行回数', en: 'Bot runs' },
+    read({ from, to }) {
+      const r = runsIn.get(from, to) ?? { runs: 0, failed: 0 };
+      return {
+        value: r.runs,
+        text: {
+          ja: `${r.runs} 回${r.failed > 0 ? `（うち失敗 ${r.failed}）` : ''}`,
+          en: `${r.runs} run${r.runs === 1 ? '' : 's'}${r.failed > 0 ? ` (${r.failed} failed)` : ''}`,
+        },
+        verdict: r.failed > 0 ? 'attention' : 'pass',
+      };
+    },
+  });
+
   const pauser: BotSchedulePauser = {
     async pauseBotSchedules() {
       return (await supervisor.pause()).map((id) => `${PAUSED_PREFIX}${id}`);

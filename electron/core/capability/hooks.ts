@@ -1,5 +1,6 @@
 import type { Alert } from '../../../shared/api/alerts.js';
 import type { BotStatus } from '../../../shared/api/bots.js';
+import type { LogRecord } from '../../../shared/api/logs.js';
 import type { LiveSample } from '../../../shared/series.js';
 
 /**
@@ -17,6 +18,8 @@ export interface HookMap {
   'stop.resumed': { at: number };
   /** A bot's state changed (started, stopped, crashed, errored, held): the bots capability. */
   'bots.state': { bot: BotStatus };
+  /** Log records just stored (masked), oldest first: metrics are extracted from them (KPIs). */
+  'logs.records': { records: readonly LogRecord[] };
   /** Something an operator sees in app.status changed (health, a config problem, the write path). */
   'status.changed': Record<string, never>;
 }

@@ -471,6 +471,28 @@ export function createMaintenanceCapability(
     return list;
   }
 
+  // Evidence for the checklists and the Overview: the newest backup and whether its restore was proven.
+  ctx.evidence.provide('backup.last', {
+    label: { ja: '直近のバックアップ', en: 'Last backup' },
+    async read() {
+      const b = (await refreshBackups())[0];
+      if (!b)
+        return { value: null, text: { ja: 'バックアップなし', en: 'no backup yet' }, verdict: 'attention' };
+      const at = b.verification.status === 'ok' ? b.verification.at : null;
+      const when = new Date(at ?? b.createdAt);
+      const hhmm = `${String(when.getHours()).padStart(2, '0')}:${String(when.getMinutes()).padStart(2, '0')}`;
+      const ok = b.verification.status === 'ok';
+      return {
+        value: Math.round((ctx.clock.now() - (at ?? b.createdAt)) / 1000),
+        text: ok
+          ? { ja: `検証済み ${hhmm}`, en: `verified ${hhmm}` }
+          : { ja: `未検証・${b.verification.status} ${hhmm}`, en: `${b.verification.status} ${hhmm}` },
+        verdict: ok ? 'pass' : 'attention',
+        at: at ?? b.createdAt,
+      };
+    },
+  });
+
   // ---- API ----
 
   function failure(err: unknown): never {
