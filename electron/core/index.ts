@@ -43,6 +43,7 @@ import {
   StoreOpenError,
   storeMigrations,
 } from './store/index.js';
+import { createTelemetryCapability, telemetryMigration } from './telemetry/index.js';
 
 export type { Logger } from './capability/index.js';
 
@@ -59,6 +60,7 @@ export const schemaMigrations: readonly Migration[] = [
   notifyMigration,
   stopMigration,
   deliveryContextMigration,
+  telemetryMigration,
 ];
 
 export interface CoreOptions {
@@ -169,7 +171,10 @@ export function createCore(options: CoreOptions): Core {
     notifier: notify.notifier,
     lastResumeAt: stop.stop.lastResumeAt(),
   });
-  capabilities = [storeCap, monitor, notify, stop, alerts];
+  // Telemetry announces samples the alert rules evaluate; the logs capability's `logs.records` hook is
+  // wired to its `ingest` through `recordsFromLogs` (telemetry/adapter.ts) when logs lands.
+  const telemetry = createTelemetryCapability(ctx, { isStopped: () => stop.stop.isStopped() });
+  capabilities = [storeCap, monitor, notify, stop, alerts, telemetry];
   const app = createAppCapability(ctx, {
     capabilities,
     jobs,

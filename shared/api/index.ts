@@ -7,6 +7,7 @@ import { metricsEventSchema, monitorMethods, processesEventSchema } from './moni
 import { notifyDeliveryEventSchema, notifyMethods } from './notify.js';
 import { stopEventSchemas, stopMethods } from './stop.js';
 import { notifyEventSchema, samplesEventSchema, statusEventSchema, systemMethods } from './system.js';
+import { telemetryEventSchemas, telemetryMethods } from './telemetry.js';
 
 export * from './alerts.js';
 export * from './app.js';
@@ -16,6 +17,7 @@ export * from './monitor.js';
 export * from './notify.js';
 export * from './stop.js';
 export * from './system.js';
+export * from './telemetry.js';
 
 /** Every method of the API, `domain.verb` → input and output schemas. */
 export const apiMethods = {
@@ -26,6 +28,7 @@ export const apiMethods = {
   ...monitorMethods,
   ...stopMethods,
   ...exportMethods,
+  ...telemetryMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type ApiMethods = typeof apiMethods;
@@ -48,5 +51,6 @@ export const apiEventSchema = z.discriminatedUnion('type', [
   metricsEventSchema,
   processesEventSchema,
   ...stopEventSchemas,
+  ...telemetryEventSchemas,
 ]);
 export type ApiEvent = z.infer<typeof apiEventSchema>;

@@ -6,6 +6,7 @@ import { exportConfigSchema } from './export.js';
 import { monitorConfigSchema } from './monitor.js';
 import { notifyConfigSchema } from './notify.js';
 import { stopConfigSchema } from './stop.js';
+import { telemetryConfigSchema } from './telemetry.js';
 
 export { DEFAULT_PORT } from './core.js';
 
@@ -22,6 +23,7 @@ export const configSchema = z.strictObject({
   notify: notifyConfigSchema.prefault({}),
   stop: stopConfigSchema.prefault({}),
   export: exportConfigSchema.prefault({}),
+  telemetry: telemetryConfigSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
