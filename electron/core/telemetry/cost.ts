@@ -64,8 +64,15 @@ export interface CostView {
 
 type Settings = Pick<TelemetryConfig, 'providers' | 'budgets' | 'timezone'>;
 
+interface Totals {
+  calls: number;
+  costUsd: number;
+}
+
 export class CostLedger {
   private readonly buckets = new Map<string, CostBucket>();
+  /** Day key → bot → totals, kept as calls arrive (a budget check per batch costs a few lookups). */
+  private dayTotals = new Map<string, Map<string, Totals>>();
   private readonly dirty = new Map<string, CostBucket>();
   private readonly marks = new Map<string, BudgetMark>();
   private calendar: Calendar;
@@ -75,12 +82,60 @@ export class CostLedger {
     this.settings = settings;
     this.calendar = new Calendar(settings.timezone);
     for (const r of rows) this.buckets.set(bucketKey(r.bot, r.provider, r.bucket), { ...r });
+    this.rebuildTotals();
     for (const m of marks) this.marks.set(`${m.period}|${m.pct}`, m);
   }
 
   setSettings(settings: Settings): void {
     this.settings = settings;
-    if (settings.timezone !== this.calendar.timezone) this.calendar = new Calendar(settings.timezone);
+    if (settings.timezone !== this.calendar.timezone) {
+      this.calendar = new Calendar(settings.timezone);
+      this.rebuildTotals();
+    }
+  }
+
+  private rebuildTotals(): void {
+    this.dayTotals = new Map();
+    for (const b of this.buckets.values()) this.addTotals(b.bot, b.bucket, b.calls, b.costUsd);
+  }
+
+  private addTotals(bot: string, ts: number, calls: number, costUsd: number): void {
+    const key = this.calendar.dayOf(ts).key;
+    let day = this.dayTotals.get(key);
+    if (!day) {
+      day = new Map();
+      this.dayTotals.set(key, day);
+    }
+    const t = day.get(bot);
+    if (t) {
+      t.calls += calls;
+      t.costUsd += costUsd;
+    } else {
+      day.set(bot, { calls, costUsd });
+    }
+  }
+
+  private dayTotal(dayKey: string, bot?: string): Totals {
+    const day = this.dayTotals.get(dayKey);
+    const out = { calls: 0, costUsd: 0 };
+    if (!day) return out;
+    for (const [b, t] of day) {
+      if (bot !== undefined && b !== bot) continue;
+      out.calls += t.calls;
+      out.costUsd += t.costUsd;
+    }
+    return out;
+  }
+
+  private monthTotal(monthKey: string, bot?: string): Totals {
+    const out = { calls: 0, costUsd: 0 };
+    for (const key of this.dayTotals.keys()) {
+      if (!key.startsWith(monthKey)) continue;
+      const t = this.dayTotal(key, bot);
+      out.calls += t.calls;
+      out.costUsd += t.costUsd;
+    }
+    return out;
   }
 
   get timezone(): string {
@@ -100,9 +155,11 @@ export class CostLedger {
       b = { bot, provider, bucket, calls: 0, costUsd: 0 };
       this.buckets.set(key, b);
     }
+    const price = this.priceOf(provider);
     b.calls++;
-    b.costUsd += this.priceOf(provider);
+    b.costUsd += price;
     this.dirty.set(key, b);
+    this.addTotals(bot, ts, 1, price);
   }
 
   /** Buckets changed since the last call (the capability upserts them through the write path). */
@@ -115,6 +172,7 @@ export class CostLedger {
   /** Forgets buckets older than `before` (memory only; the stored rows have their own retention). */
   forgetBefore(before: number): void {
     for (const [k, b] of this.buckets) if (b.bucket < before) this.buckets.delete(k);
+    this.rebuildTotals();
   }
 
   private sum(from: number, to: number, bot?: string): { calls: number; costUsd: number } {
@@ -138,13 +196,11 @@ export class CostLedger {
   }
 
   spentToday(now: number, bot?: string): number {
-    const d = this.calendar.dayOf(now);
-    return this.sum(d.start, d.end, bot).costUsd;
+    return this.dayTotal(this.calendar.dayOf(now).key, bot).costUsd;
   }
 
   spentThisMonth(now: number, bot?: string): number {
-    const m = this.calendar.monthOf(now);
-    return this.sum(m.start, m.end, bot).costUsd;
+    return this.monthTotal(this.calendar.monthOf(now).key, bot).costUsd;
   }
 
   /** Cost per hour over the trailing window (its whole 15-minute buckets). */
@@ -164,7 +220,8 @@ export class CostLedger {
     const b = this.settings.budgets;
     const check = (period: string, spent: number, budget: number, pcts: readonly number[]) => {
       for (const pct of pcts) {
-        if (spent < (budget * pct) / 100) continue;
+        // Compared in micro-dollars: 240 calls × $0.1 is $24 even if the float sum says 23.999999999999996.
+        if (Math.round(spent * 1e6) < Math.round(((budget * pct) / 100) * 1e6)) continue;
         const key = `${period}|${pct}`;
         if (this.marks.has(key)) continue;
         const mark = { period, pct, firedAt: now, spentUsd: spent, budgetUsd: budget };
@@ -192,8 +249,8 @@ export class CostLedger {
     const b = this.settings.budgets;
     const day = this.calendar.dayOf(now);
     const month = this.calendar.monthOf(now);
-    const today = this.sum(day.start, day.end);
-    const thisMonth = this.sum(month.start, month.end);
+    const today = this.dayTotal(day.key);
+    const thisMonth = this.monthTotal(month.key);
     const burn = this.burnRate(now);
     const burn3h = this.burnRate(now, 3 * HOUR);
     const dayForecast = today.costUsd + burn3h * Math.max(0, (day.end - now) / HOUR);
@@ -201,55 +258,63 @@ export class CostLedger {
     const monthForecast =
       thisMonth.costUsd + (thisMonth.costUsd / elapsedDays) * Math.max(0, (month.end - now) / (24 * HOUR));
 
+    // One pass over the month's buckets: the day's 15-minute slots and the month's days.
+    const days = this.calendar.daysOfMonth(now).filter((d) => d.start <= now);
+    const slots = Math.ceil((Math.min(now + 1, day.end) - day.start) / COST_BUCKET_MS);
+    const perSlot = new Array<number>(Math.max(0, slots)).fill(0);
+    const perDay = new Array<number>(days.length).fill(0);
     const bots = new Set<string>(botProviders.keys());
-    for (const bk of this.buckets.values())
-      if (bk.bucket >= month.start && bk.bucket < month.end) bots.add(bk.bot);
-
+    for (const bk of this.buckets.values()) {
+      if (bk.bucket < month.start || bk.bucket >= month.end) continue;
+      bots.add(bk.bot);
+      if (bk.bucket >= day.start && bk.bucket < day.end) {
+        const i = Math.floor((bk.bucket - day.start) / COST_BUCKET_MS);
+        if (i < perSlot.length) perSlot[i] = (perSlot[i] as number) + bk.costUsd;
+      }
+      const d = days.findIndex((p) => bk.bucket >= p.start && bk.bucket < p.end);
+      if (d >= 0) perDay[d] = (perDay[d] as number) + bk.costUsd;
+    }
     const dayPoints: { ts: number; spentUsd: number }[] = [{ ts: day.start, spentUsd: 0 }];
     let running = 0;
-    for (let t = day.start; t < Math.min(now + 1, day.end); t += COST_BUCKET_MS) {
-      running += this.sum(t, t + COST_BUCKET_MS).costUsd;
-      dayPoints.push({ ts: Math.min(t + COST_BUCKET_MS, now), spentUsd: round6(running) });
-    }
+    perSlot.forEach((c, i) => {
+      running += c;
+      dayPoints.push({ ts: Math.min(day.start + (i + 1) * COST_BUCKET_MS, now), spentUsd: round6(running) });
+    });
     const monthPoints: { ts: number; spentUsd: number }[] = [{ ts: month.start, spentUsd: 0 }];
     running = 0;
-    for (const d of this.calendar.daysOfMonth(now)) {
-      if (d.start > now) break;
-      running += this.sum(d.start, d.end).costUsd;
-      monthPoints.push({ ts: Math.min(d.end, now), spentUsd: round6(running) });
-    }
+    perDay.forEach((c, i) => {
+      running += c;
+      monthPoints.push({ ts: Math.min((days[i] as Period).end, now), spentUsd: round6(running) });
+    });
 
+    const period = (
+      p: Period,
+      spent: Totals,
+      budget: number,
+      forecast: number,
+      warn: readonly number[],
+      name: string,
+    ): PeriodCost => ({
+      key: p.key,
+      start: p.start,
+      end: p.end,
+      spentUsd: round6(spent.costUsd),
+      calls: spent.calls,
+      budgetUsd: budget,
+      usedPct: round2((spent.costUsd / budget) * 100),
+      forecastUsd: round6(forecast),
+      warnPct: [...warn],
+      fired: this.firedIn(`${name}:${p.key}`),
+    });
     return {
       timezone: this.calendar.timezone,
       at: now,
-      day: {
-        key: day.key,
-        start: day.start,
-        end: day.end,
-        spentUsd: round6(today.costUsd),
-        calls: today.calls,
-        budgetUsd: b.dailyUsd,
-        usedPct: round2((today.costUsd / b.dailyUsd) * 100),
-        forecastUsd: round6(dayForecast),
-        warnPct: [...b.dailyWarnPct],
-        fired: this.firedIn(`day:${day.key}`),
-      },
-      month: {
-        key: month.key,
-        start: month.start,
-        end: month.end,
-        spentUsd: round6(thisMonth.costUsd),
-        calls: thisMonth.calls,
-        budgetUsd: b.monthlyUsd,
-        usedPct: round2((thisMonth.costUsd / b.monthlyUsd) * 100),
-        forecastUsd: round6(monthForecast),
-        warnPct: [...b.monthlyWarnPct],
-        fired: this.firedIn(`month:${month.key}`),
-      },
+      day: period(day, today, b.dailyUsd, dayForecast, b.dailyWarnPct, 'day'),
+      month: period(month, thisMonth, b.monthlyUsd, monthForecast, b.monthlyWarnPct, 'month'),
       burnUsdPerHour: round6(burn),
       bots: [...bots].sort().map((bot) => {
-        const d = this.sum(day.start, day.end, bot);
-        const m = this.sum(month.start, month.end, bot);
+        const d = this.dayTotal(day.key, bot);
+        const m = this.monthTotal(month.key, bot);
         return {
           bot,
           provider: botProviders.get(bot) ?? '',

@@ -231,6 +231,9 @@ export class Telemetry {
         );
     });
     for (const bot of [...this.deadMen.keys()]) if (!wanted.has(bot)) this.deadMen.delete(bot);
+    // Every declared bot has its KPIs (zero until it writes), so its tiles and series exist from the start.
+    for (const b of config.bots) if (b.enabled) this.botKpis(b.id);
+    for (const bot of this.botCfg.keys()) this.botKpis(bot);
     this.issues = issues;
     return [...issues, ...this.staleIssues];
   }
@@ -384,7 +387,7 @@ export class Telemetry {
         sample('bot.chrome_start_failures', labels, now, k.counters.chromeStartFailures),
       );
     }
-    if (costChanged) out.push(...this.costSamples(now));
+    if (costChanged) out.push(...this.costSamples(now, false));
     this.deps.publish(now, out);
   }
 
@@ -532,7 +535,8 @@ export class Telemetry {
     return out;
   }
 
-  private costSamples(now: number): LiveSample[] {
+  /** Today's and this month's cost (and, with `forecasts`, the burn rate and forecasts, which cost more). */
+  private costSamples(now: number, forecasts = true): LiveSample[] {
     const b = this.cfg.budgets;
     const day = this.ledger.spentToday(now);
     const month = this.ledger.spentThisMonth(now);
@@ -542,12 +546,15 @@ export class Telemetry {
       out.push(sample('bot.cost_usd_day', { bot }, now, round6(this.ledger.spentToday(now, bot))));
       out.push(sample('bot.cost_month_usd', { bot }, now, round6(this.ledger.spentThisMonth(now, bot))));
     }
-    const view = this.ledger.view(now, this.botProviders());
     out.push(
       sample('cost.day_usd', {}, now, round6(day)),
       sample('cost.month_usd', {}, now, round6(month)),
       sample('cost.budget_day_pct', {}, now, round2((day / b.dailyUsd) * 100)),
       sample('cost.budget_month_pct', {}, now, round2((month / b.monthlyUsd) * 100)),
+    );
+    if (!forecasts) return out;
+    const view = this.ledger.view(now, this.botProviders());
+    out.push(
       sample('cost.burn_per_hour_usd', {}, now, view.burnUsdPerHour),
       sample('cost.forecast_day_usd', {}, now, view.day.forecastUsd),
       sample('cost.forecast_month_usd', {}, now, view.month.forecastUsd),

@@ -198,8 +198,8 @@ export class BotKpis {
         this.takePending(ts);
         break;
       case 'rate-limit-answer':
+        // The bot's retry line right after a 429 answer we counted is the same answer told twice.
         if (ts - this.lastRateLimitAt > RATE_LIMIT_SAME_MS) this.counters.rateLimitAnswers++;
-        this.lastRateLimitAt = ts;
         break;
       case 'qps-wait':
         this.counters.qpsWaits++;
@@ -268,7 +268,7 @@ export class BotKpis {
     if (status >= 400) this.apiErrors.add(ts);
     if (status >= 500) this.outageFails.add(ts);
     if (status === 429) {
-      if (ts - this.lastRateLimitAt > RATE_LIMIT_SAME_MS) this.counters.rateLimitAnswers++;
+      this.counters.rateLimitAnswers++;
       this.lastRateLimitAt = ts;
     }
     const started = this.takePending(ts);

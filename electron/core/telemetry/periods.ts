@@ -84,6 +84,30 @@ export interface Schedule {
   readonly describe: string;
 }
 
+/**
+ * Remembers the slot interval [prev, next) around the last time asked: the dead-man's switch asks about
+ * the same two slots every few seconds, and a cron step costs a parse.
+ */
+function remembered(raw: Pick<Schedule, 'prev' | 'next'>): Pick<Schedule, 'prev' | 'next'> {
+  let lo = Number.NaN;
+  let hi = Number.NaN;
+  const window = (t: number) => {
+    if (t >= lo && t < hi) return;
+    lo = raw.prev(t) ?? Number.NEGATIVE_INFINITY;
+    hi = raw.next(t) ?? Number.POSITIVE_INFINITY;
+  };
+  return {
+    prev(t) {
+      window(t);
+      return Number.isFinite(lo) ? lo : null;
+    },
+    next(t) {
+      window(t);
+      return Number.isFinite(hi) ? hi : null;
+    },
+  };
+}
+
 export function cronSchedule(expr: string, tz: string): Schedule {
   // Throws with cron-parser's reason for a bad expression: the caller reports it as a config issue.
   CronExpressionParser.parse(expr, { tz, currentDate: new Date(0) });
@@ -96,8 +120,10 @@ export function cronSchedule(expr: string, tz: string): Schedule {
     last = t;
   }
   return {
-    prev: (t) => cronStep(expr, tz, t + 1, 'prev'),
-    next: (t) => cronStep(expr, tz, t, 'next'),
+    ...remembered({
+      prev: (t) => cronStep(expr, tz, t + 1, 'prev'),
+      next: (t) => cronStep(expr, tz, t, 'next'),
+    }),
     minGapMs: minGap,
     describe: `cron ${expr} (${tz})`,
   };
@@ -145,8 +171,10 @@ export function timesSchedule(times: readonly string[], tz: string): Schedule {
       24 * 60 - (minutesOfDay[minutesOfDay.length - 1] as number) + (minutesOfDay[0] as number),
     );
   return {
-    prev: (t) => Math.max(...exprs.map((e) => cronStep(e, tz, t + 1, 'prev'))),
-    next: (t) => Math.min(...exprs.map((e) => cronStep(e, tz, t, 'next'))),
+    ...remembered({
+      prev: (t) => Math.max(...exprs.map((e) => cronStep(e, tz, t + 1, 'prev'))),
+      next: (t) => Math.min(...exprs.map((e) => cronStep(e, tz, t, 'next'))),
+    }),
     minGapMs: minGap * 60_000,
     describe: `${times.length} time(s) a day (${tz})`,
   };
