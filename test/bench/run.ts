@@ -13,6 +13,7 @@ import { benchMetricsScrape } from './metrics-scrape.js';
 import { benchAgentOverhead, benchChartQuery } from './monitor.js';
 import { benchStopForce, benchStopGraceful } from './stop.js';
 import { benchIngest } from './store.js';
+import { benchTelemetry, benchTelemetryStopLatency } from './telemetry.js';
 
 type Bench = () => Promise<unknown>;
 
@@ -27,6 +28,8 @@ const benches: Record<string, Bench> = {
   'stop-force': () => benchStopForce(),
   'stop-graceful': () => benchStopGraceful(),
   'metrics-scrape': () => benchMetricsScrape(),
+  telemetry: () => benchTelemetry(),
+  'telemetry-stop-latency': () => benchTelemetryStopLatency(),
 };
 
 async function main(): Promise<void> {
