@@ -5,6 +5,7 @@ import { api } from './api/client.js';
 import { AlertsBadge } from './components/AlertsBadge.js';
 import { EmergencyStopButton, StopHistoryPage, StoppedBanner } from './components/stop/index.js';
 import { Toasts } from './components/Toasts.js';
+import { TelemetryView } from './components/telemetry/index.js';
 import { LANGUAGES, type Language, setLanguage } from './i18n/index.js';
 import { AlertsPage } from './pages/alerts/AlertsPage.js';
 import { OverviewPage } from './pages/Overview.js';
@@ -17,6 +18,7 @@ export const PAGES = [
   'system',
   'processes',
   'alerts',
+  'telemetry',
   'maintenance',
   'checklists',
   'incidents',
@@ -32,6 +34,7 @@ const PAGE_VIEWS: Partial<Record<PageId, () => ReactNode>> = {
   system: () => <SystemPage />,
   processes: () => <ProcessesPage />,
   'stop-history': () => <StopHistoryPage />,
+  telemetry: () => <TelemetryView />,
 };
 
 function pageFromHash(): PageId {
