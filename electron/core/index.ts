@@ -52,6 +52,7 @@ import {
   StoreOpenError,
   storeMigrations,
 } from './store/index.js';
+import { createTelemetryCapability, telemetryMigration } from './telemetry/index.js';
 
 export type { Logger } from './capability/index.js';
 
@@ -74,6 +75,7 @@ export const schemaMigrations: readonly Migration[] = [
   botsMigration,
   maintenanceMigration,
   logsMigration,
+  telemetryMigration,
 ];
 
 export interface CoreOptions {
@@ -200,6 +202,8 @@ export function createCore(options: CoreOptions): Core {
     notifier: notify.notifier,
     lastResumeAt: stop.stop.lastResumeAt(),
   });
+  // Telemetry announces samples the alert rules evaluate and extracts metrics from the log records.
+  const telemetry = createTelemetryCapability(ctx, { isStopped: () => stop.stop.isStopped() });
   const logs = createLogsCapability(ctx);
   const checklists = createChecklistsCapability(ctx, {
     alerts: alerts.alerts,
@@ -222,6 +226,7 @@ export function createCore(options: CoreOptions): Core {
     stop,
     alerts,
     logs,
+    telemetry,
     checklists,
     runbooks,
     incidents,

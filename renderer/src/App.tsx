@@ -5,6 +5,7 @@ import { api } from './api/client.js';
 import { AlertsBadge } from './components/AlertsBadge.js';
 import { EmergencyStopButton, StopHistoryPage, StoppedBanner } from './components/stop/index.js';
 import { Toasts } from './components/Toasts.js';
+import { TelemetryView } from './components/telemetry/index.js';
 import { LANGUAGES, type Language } from './i18n/index.js';
 import { AlertsPage } from './pages/alerts/AlertsPage.js';
 import { BotsPage } from './pages/bots/BotsPage.js';
@@ -25,6 +26,7 @@ export const PAGES = [
   'processes',
   'bots',
   'alerts',
+  'telemetry',
   'maintenance',
   'checklists',
   'incidents',
@@ -46,6 +48,7 @@ const PAGE_VIEWS: Partial<Record<PageId, () => ReactNode>> = {
   checklists: () => <ChecklistsPage />,
   incidents: () => <IncidentsPage />,
   settings: () => <SettingsPage />,
+  telemetry: () => <TelemetryView />,
 };
 
 function pageFromHash(): PageId {

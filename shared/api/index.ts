@@ -14,6 +14,7 @@ import { runbookEventSchemas, runbooksMethods } from './runbooks.js';
 import { settingsMethods } from './settings.js';
 import { stopEventSchemas, stopMethods } from './stop.js';
 import { notifyEventSchema, samplesEventSchema, statusEventSchema, systemMethods } from './system.js';
+import { telemetryEventSchemas, telemetryMethods } from './telemetry.js';
 
 export * from './alerts.js';
 export * from './app.js';
@@ -30,6 +31,7 @@ export * from './runbooks.js';
 export * from './settings.js';
 export * from './stop.js';
 export * from './system.js';
+export * from './telemetry.js';
 
 /** Every method of the API, `domain.verb` → input and output schemas. */
 export const apiMethods = {
@@ -47,6 +49,7 @@ export const apiMethods = {
   ...botsMethods,
   ...maintenanceMethods,
   ...logsMethods,
+  ...telemetryMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type ApiMethods = typeof apiMethods;
@@ -75,5 +78,6 @@ export const apiEventSchema = z.discriminatedUnion('type', [
   ...botEventSchemas,
   ...maintenanceEventSchemas,
   logsRecordsEventSchema,
+  ...telemetryEventSchemas,
 ]);
 export type ApiEvent = z.infer<typeof apiEventSchema>;

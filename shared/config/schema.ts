@@ -10,6 +10,7 @@ import { maintenanceConfigSchema } from './maintenance.js';
 import { monitorConfigSchema } from './monitor.js';
 import { notifyConfigSchema } from './notify.js';
 import { stopConfigSchema } from './stop.js';
+import { telemetryConfigSchema } from './telemetry.js';
 
 export { DEFAULT_PORT } from './core.js';
 
@@ -30,6 +31,7 @@ export const configSchema = z.strictObject({
   incidents: incidentsConfigSchema.prefault({}),
   maintenance: maintenanceConfigSchema.prefault({}),
   logs: logsConfigSchema.prefault({}),
+  telemetry: telemetryConfigSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

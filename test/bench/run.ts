@@ -17,6 +17,7 @@ import { benchAgentOverhead, benchChartQuery } from './monitor.js';
 import { benchChecklistEvidence, benchIncidentSearch } from './opsday.js';
 import { benchStopForce, benchStopGraceful } from './stop.js';
 import { benchIngest } from './store.js';
+import { benchTelemetry, benchTelemetryStopLatency } from './telemetry.js';
 
 type Bench = () => Promise<unknown>;
 
@@ -40,6 +41,8 @@ const benches: Record<string, Bench> = {
   'logs-search': () => benchLogsSearch(),
   'logs-pickup': () => benchLogsPickup(),
   'logs-live': () => benchLogsLive(),
+  telemetry: () => benchTelemetry(),
+  'telemetry-stop-latency': () => benchTelemetryStopLatency(),
 };
 const groups: Record<string, string[]> = { opsday: ['opsday-search', 'opsday-evidence'] };
 

@@ -188,14 +188,32 @@ describe('default rules lifecycle', () => {
     { id: 'zombie-processes', series: 'proc.zombies', labels: { family: 'bot-chrome' }, bad: 2, good: 0 },
     { id: 'hung-processes', series: 'proc.hung', labels: { family: 'bot-python' }, bad: 1, good: 0 },
     { id: 'stop-chrome-runaway', series: 'proc.count', labels: { family: 'bot-chrome' }, bad: 75, good: 10 },
-    { id: 'stop-api-limit', series: 'bot.qps_violations', bad: 3, good: 0 },
-    { id: 'stop-cost-spike', series: 'bot.cost_usd_day', bad: 120, good: 20 },
-    { id: 'stop-consecutive-failures', series: 'bot.consecutive_failures', bad: 5, good: 0 },
-    { id: 'stop-api-outage', series: 'bot.api_outage', bad: 1, good: 0 },
-    { id: 'api-error-rate', series: 'bot.api_error_rate_pct', bad: 12, good: 2 },
-    { id: 'api-response-time', series: 'bot.response_time_ms', bad: 1500, good: 300 },
-    { id: 'api-cost-daily', series: 'bot.cost_usd_day', bad: 60, good: 10 },
-    { id: 'consecutive-failures', series: 'bot.consecutive_failures', bad: 3, good: 0 },
+    { id: 'stop-api-limit', series: 'bot.qps_violations', labels: { bot: 'tax' }, bad: 3, good: 0 },
+    { id: 'stop-cost-spike', series: 'cost.day_usd', bad: 120, good: 20 },
+    {
+      id: 'stop-consecutive-failures',
+      series: 'bot.consecutive_failures',
+      labels: { bot: 'tax' },
+      bad: 5,
+      good: 0,
+    },
+    { id: 'stop-api-outage', series: 'bot.api_outage', labels: { bot: 'tax' }, bad: 1, good: 0 },
+    { id: 'api-error-rate', series: 'bot.api_error_rate_pct', labels: { bot: 'tax' }, bad: 12, good: 2 },
+    { id: 'api-response-time', series: 'bot.response_time_ms', labels: { bot: 'tax' }, bad: 1500, good: 300 },
+    { id: 'api-qps', series: 'bot.qps', labels: { bot: 'tax' }, bad: 230, good: 150 },
+    { id: 'api-cost-daily', series: 'cost.day_usd', bad: 60, good: 10 },
+    { id: 'budget-daily-80', series: 'cost.budget_day_pct', bad: 85, good: 10 },
+    { id: 'budget-monthly-90', series: 'cost.budget_month_pct', bad: 95, good: 10 },
+    {
+      id: 'consecutive-failures',
+      series: 'bot.consecutive_failures',
+      labels: { bot: 'tax' },
+      bad: 3,
+      good: 0,
+    },
+    { id: 'success-rate', series: 'bot.success_rate_pct', labels: { bot: 'tax' }, bad: 70, good: 99 },
+    { id: 'deadman-late', series: 'bot.dms_state', labels: { bot: 'nexus02' }, bad: 3, good: 0 },
+    { id: 'deadman-down', series: 'bot.dms_state', labels: { bot: 'nexus02' }, bad: 4, good: 0 },
     {
       id: 'checklist-overdue',
       series: 'app.checklist_overdue',
@@ -239,8 +257,14 @@ describe('default rules lifecycle', () => {
     },
   ];
 
-  it('covers every shipped rule except the forecast (tested below)', () => {
-    const covered = new Set([...cases.map((c) => c.id), 'disk-forecast']);
+  it('covers every shipped rule except the forecast (tested below) and the windowed ones', () => {
+    // Windowed rules (increase over a range) need a growing counter: test/unit/telemetry-shipped-rules.test.ts.
+    const covered = new Set([
+      ...cases.map((c) => c.id),
+      'disk-forecast',
+      'stop-api-rate-limited',
+      'chrome-start-failures',
+    ]);
     expect(defaultRules.map((r) => r.id).filter((id) => !covered.has(id))).toEqual([]);
   });
 

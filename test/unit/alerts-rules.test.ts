@@ -194,8 +194,16 @@ alerts:
     expect(byId['disk-forecast']?.expr.forecast).toEqual({ horizonMs: 86_400_000, lookbackMs: 21_600_000 });
     expect(byId['memory-leak']).toMatchObject({ forMs: 15 * 60_000 });
     const actionRules = rules.filter((r) => r.action === 'emergency-stop');
-    expect(actionRules.filter((r) => r.enabled).map((r) => r.id)).toEqual(['stop-chrome-runaway']);
-    expect(actionRules).toHaveLength(5);
+    // TASK-003 緊急停止システム: every trigger ships enabled, over the metrics bot telemetry publishes.
+    expect(actionRules.filter((r) => r.enabled).map((r) => r.id)).toEqual([
+      'stop-chrome-runaway',
+      'stop-api-limit',
+      'stop-api-rate-limited',
+      'stop-cost-spike',
+      'stop-consecutive-failures',
+      'stop-api-outage',
+    ]);
+    expect(actionRules).toHaveLength(6);
   });
 
   it('the shipped config file, when it lists alert rules, lists the same ones', () => {

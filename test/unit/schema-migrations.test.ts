@@ -177,6 +177,24 @@ const seeds: Record<number, [table: string, row: Record<string, unknown>][]> = {
       { id: 'r1', source: 'button', actor: 'op', reason: 'test', requested_at: 1, status: 'done' },
     ],
   ],
+  13: [
+    [
+      'telemetry_cost',
+      { bot: 'tax', provider: 'twitterapi-io', bucket: 900_000, calls: 3, cost_usd: 0.00045 },
+    ],
+    [
+      'telemetry_budget_marks',
+      { period: 'day:2026-01-05', pct: 80, fired_at: 1, spent_usd: 24, budget_usd: 30 },
+    ],
+    ['telemetry_streaks', { bot: 'tax', consecutive_failures: 2, updated_at: 1 }],
+    ['telemetry_runs', { id: 'run1', bot: 'nexus02', source: 'process', started_at: 1 }],
+    [
+      'telemetry_evidence',
+      { alert_id: 'a1', rule_id: 'r', metric: 'bot.errors', labels: '{}', at: 1, facts: '[]', records: '[]' },
+    ],
+    ['telemetry_state_files', { bot: 'tax', path: '/x/post.yaml', mtime_ms: 1 }],
+    ['telemetry_rule_stats', { rule_id: 'tax-api-response', bot: 'tax', matches: 1, last_match_at: 1 }],
+  ],
 };
 
 describe('each migration keeps what the versions before it wrote', () => {

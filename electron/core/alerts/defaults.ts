@@ -6,8 +6,13 @@ import type { AlertRuleInput } from '../../../shared/config/alerts.js';
  *   > 80 % 30 分 warning; memory > 95 % 10 分 critical, > 85 % 30 分 warning; disk < 5 % 即座
  *   critical, < 20 % warning with 24 時間前予告; technical_alerts: メモリリーク検出
  *   "memory_growth_rate > 10MB/hour for 6h" warning; process_monitoring: zombie_processes.
- * - TASK-003 STEP-2 緊急停止システム: API制限違反, $100/日超過, 連続5回失敗, TwitterAPI.io障害
- *   (disabled until bot telemetry publishes those metrics), and STEP-1/2 thresholds as warnings.
+ * - TASK-003 STEP-2 緊急停止システム: API制限違反, $100/日超過, 連続5回失敗, TwitterAPI.io障害, as
+ *   ordinary rules with `action: emergency-stop` over the metrics bot telemetry publishes
+ *   (electron/core/telemetry), and the STEP-1/2 thresholds (AlertThresholds) as warnings; コスト管理体制
+ *   budget warnings (80 % of the day, 90 % of the month).
+ * - Phase 6 business_impact_alerts 投稿成功率低下 (success_rate < 90% for 15m, critical) and
+ *   application_health Chrome起動失敗 (chrome_startup_failures > 5 in 1h, critical).
+ * - The dead-man's switch per bot (late: warning, down: critical) for scheduled bots.
  * Clear thresholds (hysteresis) are ours: 5 points inside the trigger for percentages.
  * The same list is in resources/config/default.yaml (keep both in step; a unit test compares them
  * when that file exists).
@@ -144,22 +149,32 @@ export const defaultRules: AlertRuleInput[] = [
     for: '0',
     severity: 'critical',
     action: 'emergency-stop',
-    enabled: false,
-    message: 'API制限違反を検知しました（{{value}} 件）: 緊急停止します',
+    message: '{{labels.bot}} の API 呼び出しが制限を超えました（QPS 210 超過 {{value}} 回）: 緊急停止します',
     notes:
-      'TASK-003 緊急停止 trigger; enable when bot telemetry publishes bot.qps_violations (QPS over 210).',
+      'TASK-003 緊急停止 trigger API制限違反: a second with more than telemetry.kpis.qpsViolation (AlertThresholds.qpsViolation: 210) calls, counted over 5 minutes (TwitterAPI.io allows 200 QPS).',
     runbook: 'level3-system-stop',
+  },
+  {
+    id: 'stop-api-rate-limited',
+    name: 'API レート制限応答の多発（緊急停止）',
+    expr: 'increase(bot.rate_limit_answers[5m]) >= 10',
+    for: '0',
+    severity: 'critical',
+    action: 'emergency-stop',
+    message: '{{labels.bot}} が 5 分間に {{value}} 回レート制限の応答を受けました: 緊急停止します',
+    notes:
+      'TASK-003 緊急停止 trigger API制限違反, as the provider answers it: 429 responses and the bot\'s "Rate limit - リトライ" lines, 10 in 5 minutes.',
   },
   {
     id: 'stop-cost-spike',
     name: '異常なコスト増加（緊急停止）',
-    expr: 'bot.cost_usd_day > 100',
+    expr: 'cost.day_usd > 100',
     for: '0',
     severity: 'critical',
     action: 'emergency-stop',
-    enabled: false,
     message: '本日の API コストが ${{value}} です（$100/日超過）: 緊急停止します',
-    notes: 'TASK-003 緊急停止 trigger: 異常なコスト増加（$100/日超過）.',
+    notes:
+      'TASK-003 緊急停止 trigger: 異常なコスト増加（$100/日超過）. All bots together, the day in telemetry.timezone; the cost counts across restarts of the bots and of Nexus Ops.',
     runbook: 'level3-system-stop',
   },
   {
@@ -169,9 +184,9 @@ export const defaultRules: AlertRuleInput[] = [
     for: '0',
     severity: 'critical',
     action: 'emergency-stop',
-    enabled: false,
-    message: '{{value}} 回連続で失敗しました: 緊急停止します',
-    notes: 'TASK-003 緊急停止 trigger: 連続5回失敗.',
+    message: '{{labels.bot}} が {{value}} 回連続で失敗しました: 緊急停止します',
+    notes:
+      'TASK-003 緊急停止 trigger: 連続5回失敗. A success resets the streak, and so does a resume after an emergency stop.',
     runbook: 'level3-system-stop',
   },
   {
@@ -181,9 +196,10 @@ export const defaultRules: AlertRuleInput[] = [
     for: '1m',
     severity: 'critical',
     action: 'emergency-stop',
-    enabled: false,
-    message: 'TwitterAPI.io の障害を検知しました: 緊急停止します',
-    notes: 'TASK-003 緊急停止 trigger: TwitterAPI.io障害検知 (bot.api_outage = 1 while the API is down).',
+    message:
+      'TwitterAPI.io の障害を検知しました（{{labels.bot}} の呼び出しの半数以上が失敗）: 緊急停止します',
+    notes:
+      'TASK-003 緊急停止 trigger: TwitterAPI.io障害検知. bot.api_outage is 1 while at least half of the calls of the last 5 minutes (5 or more) got a 5xx answer or none (telemetry.kpis.outage*).',
     runbook: 'level3-system-stop',
   },
   {
@@ -192,9 +208,9 @@ export const defaultRules: AlertRuleInput[] = [
     expr: 'bot.api_error_rate_pct >= 10',
     for: '5m',
     severity: 'warning',
-    enabled: false,
-    message: 'API エラー率が {{value}}% です（10% 以上）',
-    notes: 'TASK-003 STEP-1 monitoring.alerts.api_error_rate: 10.',
+    message: '{{labels.bot}} の API エラー率が {{value}}% です（10% 以上）',
+    notes:
+      'TASK-003 STEP-1 monitoring.alerts.api_error_rate: 10 (AlertThresholds.apiErrorRate), over 15 minutes.',
   },
   {
     id: 'api-response-time',
@@ -202,20 +218,48 @@ export const defaultRules: AlertRuleInput[] = [
     expr: 'bot.response_time_ms >= 1000',
     for: '5m',
     severity: 'warning',
-    enabled: false,
-    message: 'API 応答時間が {{value}} ms です（1 秒以上）',
-    notes: 'TASK-003 STEP-1 monitoring.alerts.response_time: 1000.',
+    message: '{{labels.bot}} の API 応答時間 (p95) が {{value}} ms です（1 秒以上）',
+    notes:
+      'TASK-003 STEP-1 monitoring.alerts.response_time: 1000 (AlertThresholds.responseTimeMs); the 95th percentile over 15 minutes.',
     runbook: 'level1-api-latency',
+  },
+  {
+    id: 'api-qps',
+    name: 'QPS 制限超過',
+    expr: 'bot.qps > 210',
+    for: '0',
+    severity: 'warning',
+    message: '{{labels.bot}} の QPS が {{value}} です（210 超過）',
+    notes: 'TASK-003 STEP-2 AlertThresholds.qpsViolation: 210.',
   },
   {
     id: 'api-cost-daily',
     name: '日次コスト警告',
-    expr: 'bot.cost_usd_day >= 50',
+    expr: 'cost.day_usd >= 50',
     for: '0',
     severity: 'warning',
-    enabled: false,
     message: '本日の API コストが ${{value}} です（$50/日以上）',
-    notes: 'TASK-003 STEP-1 monitoring.alerts.cost_threshold: 50.',
+    notes:
+      'TASK-003 STEP-1 monitoring.alerts.cost_threshold: 50 (AlertThresholds.dailyCostUsd), all bots together.',
+  },
+  {
+    id: 'budget-daily-80',
+    name: '日次予算 80% 到達',
+    expr: 'cost.budget_day_pct >= 80',
+    for: '0',
+    severity: 'warning',
+    message: '本日の API コストが日次予算の {{value}}% に達しました',
+    notes:
+      'TASK-003 コスト管理体制 alerts.daily_80_percent (daily_limit_usd 30). Fires once per day: the share only grows during a day and falls to 0 at midnight in telemetry.timezone.',
+  },
+  {
+    id: 'budget-monthly-90',
+    name: '月次予算 90% 到達',
+    expr: 'cost.budget_month_pct >= 90',
+    for: '0',
+    severity: 'warning',
+    message: '今月の API コストが月次予算の {{value}}% に達しました',
+    notes: 'TASK-003 コスト管理体制 alerts.monthly_90_percent (monthly_limit_usd 800). Fires once per month.',
   },
   {
     id: 'consecutive-failures',
@@ -223,9 +267,49 @@ export const defaultRules: AlertRuleInput[] = [
     expr: 'bot.consecutive_failures >= 3',
     for: '0',
     severity: 'warning',
-    enabled: false,
-    message: '{{value}} 回連続で失敗しています',
-    notes: 'TASK-003 STEP-2 AlertThresholds.consecutiveFailures: 3.',
+    message: '{{labels.bot}} が {{value}} 回連続で失敗しています',
+    notes: 'TASK-003 STEP-2 AlertThresholds.consecutiveFailures: 3 (the warning before the stop at 5).',
+  },
+  {
+    id: 'success-rate',
+    name: '投稿成功率低下',
+    expr: 'bot.success_rate_pct < 90',
+    for: '15m',
+    severity: 'critical',
+    message: '{{labels.bot}} の成功率が {{value}}% です（90% 未満が 15 分続いています）',
+    notes:
+      'Phase 6 business_impact_alerts 投稿成功率低下: "success_rate < 90% for 15m", critical. The rate needs telemetry.kpis.minOutcomesForRate outcomes in its window.',
+  },
+  {
+    id: 'chrome-start-failures',
+    name: 'Chrome起動失敗',
+    expr: 'increase(bot.chrome_start_failures[1h]) > 5',
+    for: '0',
+    severity: 'critical',
+    message:
+      '{{labels.bot}} の Chrome (WebDriver) が 1 時間に {{value}} 回起動に失敗しました: Chrome 環境を確認してください',
+    notes: 'Phase 6 application_health Chrome起動失敗: "chrome_startup_failures > 5 in 1h", critical.',
+  },
+  {
+    id: 'deadman-late',
+    name: 'ボットの実行遅延',
+    expr: 'bot.dms_state == 3',
+    for: '0',
+    severity: 'warning',
+    message: '{{labels.bot}} の予定の実行が始まっていません（死活監視: 遅延）',
+    notes:
+      "The dead-man's switch (telemetry.bots[].deadMan): a slot passed its start grace without a start. The reason is on the Bots page.",
+  },
+  {
+    id: 'deadman-down',
+    name: 'ボットの停止・異常',
+    expr: 'bot.dms_state == 4',
+    for: '0',
+    severity: 'critical',
+    message:
+      '{{labels.bot}} の死活監視が停止状態です（実行が続けて行われない・終わらない・早すぎる・失敗・多すぎる）',
+    notes:
+      "The dead-man's switch: two slots missed, a run over maxRunMinutes, a run shorter than minRunSeconds, a failed run (or failure rate), or runs too often. Replaces counting bot processes for scheduled bots.",
   },
   {
     id: 'checklist-overdue',

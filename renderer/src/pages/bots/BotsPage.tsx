@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
+import { TelemetryView } from '../../components/telemetry/index.js';
 import { formatDateTime } from '../../i18n/index.js';
 import { startBotUpdates, useBots } from '../../stores/bots.js';
 import { BotCard } from './BotCard.js';
@@ -44,6 +45,8 @@ export function BotsPage() {
           return bot ? <BotCard key={id} bot={bot} now={now} /> : null;
         })}
       </div>
+      {/* What the bots' output says: KPIs, the API cost against the budget, the dead-man's switch. */}
+      <TelemetryView />
     </div>
   );
 }
