@@ -44,6 +44,8 @@ export interface ConfigSource {
   current(): Config;
   /** Line and column of a path in the config file (for messages that name the place). */
   locate(): (path: readonly (string | number)[]) => { line: number; col: number } | undefined;
+  /** Applies the file at once (after Nexus Ops itself wrote it completely); absent in tests. */
+  reloadNow?(): void;
 }
 
 /** What every capability is created with: the shared infrastructure, nothing of another capability. */

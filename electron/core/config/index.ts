@@ -49,6 +49,8 @@ export interface LiveConfig {
    */
   issues(): ConfigIssue[];
   raw(): unknown;
+  /** Applies the file at once, without waiting for it to settle: for writes Nexus Ops made itself (Settings). */
+  reloadNow(): void;
   close(): void;
 }
 
@@ -239,6 +241,15 @@ export function openLiveConfig(opts: LiveConfigOptions): LiveConfig {
     locate: () => good?.locate ?? (() => undefined),
     issues: () => issues,
     raw: () => good?.raw ?? {},
+    reloadNow() {
+      // Nexus Ops wrote the whole file itself, atomically: nothing to wait for.
+      const { result } = load();
+      if (!result.ok) return;
+      clearTimeout(timer);
+      timer = undefined;
+      pending = undefined;
+      apply(result);
+    },
     close() {
       clearTimeout(timer);
       timer = undefined;

@@ -136,6 +136,8 @@ export function createSettingsCapability(ctx: CoreContext): Capability {
         details: { file, changes: next.summary },
       });
       ctx.log.info(`settings: ${by} changed ${next.summary.join(', ')}`);
+      // The file was written whole and atomically: the change takes effect now, not after it settles.
+      ctx.config.reloadNow?.();
       return view(next.text);
     },
     'settings.openConfig': () => {
