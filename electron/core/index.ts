@@ -43,7 +43,7 @@ import { createNotifyCapability, deliveryContextMigration, notifyMigration } fro
 import { createPlatform } from './platform/index.js';
 import { createRunbooksCapability, runbooksMigration } from './runbooks/index.js';
 import { createSettingsCapability } from './settings/index.js';
-import { createStopCapability, stopMigration } from './stop/index.js';
+import { createStopCapability, stopEvidenceMigration, stopMigration } from './stop/index.js';
 import {
   createStoreCapability,
   type Migration,
@@ -76,6 +76,7 @@ export const schemaMigrations: readonly Migration[] = [
   maintenanceMigration,
   logsMigration,
   telemetryMigration,
+  stopEvidenceMigration,
 ];
 
 export interface CoreOptions {
@@ -198,12 +199,14 @@ export function createCore(options: CoreOptions): Core {
     classify: monitor.classify,
     schedules: [bots.pauser, maintenance.schedules],
   });
+  // Telemetry extracts metrics from the log records; the alert rules evaluate them, and an automatic
+  // stop records the values and records that made its rule fire.
+  const telemetry = createTelemetryCapability(ctx, { isStopped: () => stop.stop.isStopped() });
   const alerts = createAlertsCapability(ctx, {
     notifier: notify.notifier,
     lastResumeAt: stop.stop.lastResumeAt(),
+    evidenceFor: telemetry.evidenceFor,
   });
-  // Telemetry announces samples the alert rules evaluate and extracts metrics from the log records.
-  const telemetry = createTelemetryCapability(ctx, { isStopped: () => stop.stop.isStopped() });
   const logs = createLogsCapability(ctx);
   const checklists = createChecklistsCapability(ctx, {
     alerts: alerts.alerts,

@@ -71,6 +71,8 @@ export const stopRunSchema = z.object({
   disabledTasks: z.array(z.string()),
   /** Problems that did not stop the run (a task that could not be disabled, the database). */
   errors: z.array(z.string()),
+  /** An automatic stop: the values that crossed and the log records behind them, in words. */
+  evidence: z.array(z.string()).default([]),
   steps: z.array(stopStepSchema),
   /** The database refused writes during the run; it was recorded afterwards. */
   recordedLate: z.boolean(),

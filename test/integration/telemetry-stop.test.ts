@@ -42,7 +42,7 @@ describe('automatic emergency stop from log records', () => {
     const bot = await startFakeBot({ browsers: 1 });
     cleanups.push(() => bot.cleanup());
     const dir = mkdtempSync(join(tmpdir(), 'nexus-ops-telemetry-stop-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
     const configFile = join(dir, 'config.yaml');
     writeFileSync(
       configFile,
@@ -127,6 +127,11 @@ describe('automatic emergency stop from log records', () => {
     expect(evidence.facts[0]).toBe('bot.consecutive_failures{bot=nexus02} = 5');
     expect(evidence.records.map((r) => r.id)).toEqual([...first, ...rest].map((r) => r.id));
     expect(evidence.records[4]?.text).toContain('[acc1] [like] failed: 1966012345678900005');
+    // The stop's own record names the values and the five records, in its result and its history.
+    expect(run.evidence[0]).toBe('bot.consecutive_failures{bot=nexus02} = 5');
+    for (const r of [...first, ...rest])
+      expect(run.evidence.some((e) => e.startsWith(`log ${r.id} `))).toBe(true);
+    expect(stop.history(10)[0]?.evidence).toEqual(run.evidence);
 
     // The dead-man's switch and the streak see the stop: a resume starts a new streak.
     await stop.resume({ actor: 'test', reason: 'checked the bot' });

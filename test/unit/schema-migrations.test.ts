@@ -171,6 +171,20 @@ const seeds: Record<number, [table: string, row: Record<string, unknown>][]> = {
     ['log_messages', { id: 1, text: '[like] success: 1966' }],
     ['log_records', { id: 1, ts: 1, level: 20, bot_id: 'nexus02', file_id: 1, msg_id: 1, offset: 0 }],
   ],
+  14: [
+    [
+      'stop_runs',
+      {
+        id: 'r2',
+        source: 'rule',
+        actor: 'rule:stop-consecutive-failures',
+        reason: '連続5回失敗',
+        requested_at: 2,
+        status: 'done',
+        evidence: '["bot.consecutive_failures{bot=nexus02} = 5"]',
+      },
+    ],
+  ],
   5: [
     [
       'stop_runs',

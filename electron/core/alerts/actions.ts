@@ -13,7 +13,16 @@ export interface ActionContext {
   ruleId: string;
   alertId: string;
   reason: string;
+  /** What made the alert fire: the values and the records behind them (from the producer of the metric). */
+  evidence?: readonly string[];
 }
+
+/** Looks up what made an alert fire, for the action's record (telemetry knows its log records). */
+export type EvidenceLookup = (alert: {
+  metric: string;
+  labels: Readonly<Record<string, string>>;
+  value: number | null;
+}) => readonly string[];
 
 /** What the engine runs actions through: the core action registry, or a plain map in tests. */
 export interface RuleActionRunner {
@@ -39,6 +48,7 @@ export class RuleActions {
     /** An action that finished later (or failed) changed the alert: save and push it. */
     private readonly settled: (inst: Instance, event: { type: string; detail: string }) => void,
     private readonly log: (message: string) => void,
+    private readonly evidenceFor?: EvidenceLookup,
   ) {}
 
   setCooldown(minutes: number): void {
@@ -95,10 +105,19 @@ export class RuleActions {
   /** Runs the queued action (after the batch is written, so the alert exists when the action looks). */
   run(inst: Instance): void {
     const name = inst.action as string;
+    let evidence: readonly string[] = [];
+    try {
+      evidence = this.evidenceFor?.({ metric: inst.metric, labels: inst.labels, value: inst.value }) ?? [];
+    } catch (err) {
+      this.log(
+        `evidence for ${inst.ruleId} could not be read: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
     const ctx: ActionContext = {
       ruleId: inst.ruleId,
       alertId: inst.id,
       reason: `${inst.ruleName}: ${inst.message}`,
+      ...(evidence.length > 0 ? { evidence } : {}),
     };
     const failed = (err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);

@@ -2,6 +2,7 @@ import type { RuleLoadError } from '../../../shared/config/alerts.js';
 import type { ConfigIssue } from '../../../shared/config/schema.js';
 import type { Capability, CoreContext } from '../capability/index.js';
 import type { JobSpec } from '../jobs/index.js';
+import type { EvidenceLookup } from './actions.js';
 import type { AlertNotifier } from './engine.js';
 import { type Alerts, createAlerts } from './index.js';
 
@@ -31,7 +32,7 @@ export function ruleIssues(errors: readonly RuleLoadError[]): ConfigIssue[] {
  */
 export function createAlertsCapability(
   ctx: CoreContext,
-  deps: { notifier: AlertNotifier; lastResumeAt: number | null },
+  deps: { notifier: AlertNotifier; lastResumeAt: number | null; evidenceFor?: EvidenceLookup },
 ): AlertsCapability {
   let issues: ConfigIssue[] = [];
   const alerts = createAlerts({
@@ -46,12 +47,11 @@ export function createAlertsCapability(
     readSeries: (key, from, to) => ctx.store.readRaw(key, from, to),
     configFile: ctx.config.file,
     audit: (entry) => ctx.store.appendAudit(entry),
-    // Actions are run by name; the capability that offers one registered it before the rules run.
-    actions: Object.fromEntries(
-      ctx.actions
-        .names()
-        .map((name) => [name, (a: Parameters<typeof ctx.actions.run>[1]) => ctx.actions.run(name, a)]),
-    ),
+    // Actions are run by name from the registry (the stop offers emergency-stop).
+    actions: ctx.actions,
+    writes: ctx.store.writes,
+    locale: () => ctx.config.current().ui.locale,
+    ...(deps.evidenceFor ? { evidenceFor: deps.evidenceFor } : {}),
     log: (m) => ctx.log.warn(`alerts: ${m}`),
   });
 

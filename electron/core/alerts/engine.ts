@@ -22,7 +22,13 @@ import type {
 } from '../../../shared/api/alerts.js';
 import { type AlertsConfig, alertsConfigSchema, type RuleLoadError } from '../../../shared/config/alerts.js';
 import { createWritePath, type WritePath } from '../store/index.js';
-import { type AlertAction, actionsFromMap, type RuleActionRunner, RuleActions } from './actions.js';
+import {
+  type AlertAction,
+  actionsFromMap,
+  type EvidenceLookup,
+  type RuleActionRunner,
+  RuleActions,
+} from './actions.js';
 import { AlertError } from './errors.js';
 import { Escalation } from './escalation.js';
 import { applyWindow, compare, formatDuration, type WindowFn } from './expr.js';
@@ -88,6 +94,8 @@ export interface AlertsDeps {
   locale?: () => Locale;
   /** The longest an evaluation holds the event loop before it yields; default 20 ms. */
   sliceBudgetMs?: number;
+  /** What made an alert fire (values, log records), handed to its action (the emergency stop records it). */
+  evidenceFor?: EvidenceLookup;
 }
 
 const MINUTE = 60_000;
@@ -183,6 +191,7 @@ export class AlertsEngine {
         this.commit(batch);
       },
       (m) => this.log(m),
+      deps.evidenceFor,
     );
     const resumed = this.repo.getState('lastResumeAt');
     if (resumed !== undefined) this.actions.noteResume(Number(resumed));

@@ -53,6 +53,7 @@ export {
 } from './cli.js';
 export type { Classify } from './kill.js';
 export { stopMigration } from './migrations/005-stop.js';
+export { stopEvidenceMigration } from './migrations/014-stop-evidence.js';
 export type { StopStorePort } from './repo.js';
 export { inKillOrder, protectedPids, type StopTarget, selectTargets } from './targets.js';
 
@@ -130,6 +131,8 @@ export interface TriggerRequest {
   reason?: string;
   ruleId?: string;
   alertId?: string;
+  /** An automatic stop: the values that crossed and the log records behind them. */
+  evidence?: readonly string[];
 }
 
 export interface ResumeRequest {
@@ -153,7 +156,12 @@ export interface Stop {
   /** Time of the last resume (also one done by the CLI while the app was closed): feed alerts.noteResume at start. */
   lastResumeAt(): number | null;
   /** For the alerts engine: `actions: { 'emergency-stop': stop.ruleAction }`. */
-  ruleAction(ctx: { ruleId: string; alertId: string; reason: string }): Promise<void>;
+  ruleAction(ctx: {
+    ruleId: string;
+    alertId: string;
+    reason: string;
+    evidence?: readonly string[];
+  }): Promise<void>;
   handlers: StopHandlers;
 }
 
@@ -458,6 +466,7 @@ export function createStop(deps: StopDeps): Stop {
           `停止 ${c.stopped} / 対象 ${c.targets}（強制終了 ${c.forced}）・${run.durationMs} ms`,
           ...run.survivors.map((s) => `残存: PID ${s.pid} ${s.name} (${s.family}): ${s.reason}`),
           ...(run.disabledTasks.length > 0 ? [`無効化したタスク: ${run.disabledTasks.join(', ')}`] : []),
+          ...(run.evidence.length > 0 ? ['根拠:', ...run.evidence.slice(0, 8).map((e) => `  ${e}`)] : []),
           '再開は画面の「再開」または nexus-ops resume --reason "…" で行います。',
         ]
       : [
@@ -465,6 +474,7 @@ export function createStop(deps: StopDeps): Stop {
           `Stopped ${c.stopped} of ${c.targets} (forced ${c.forced}) in ${run.durationMs} ms`,
           ...run.survivors.map((s) => `Survivor: PID ${s.pid} ${s.name} (${s.family}): ${s.reason}`),
           ...(run.disabledTasks.length > 0 ? [`Disabled tasks: ${run.disabledTasks.join(', ')}`] : []),
+          ...(run.evidence.length > 0 ? ['Because:', ...run.evidence.slice(0, 8).map((e) => `  ${e}`)] : []),
           'Resume with the Resume button or nexus-ops resume --reason "…".',
         ];
     notify('critical', title, lines.join('\n'), `stop:${run.id}`);
@@ -518,6 +528,7 @@ export function createStop(deps: StopDeps): Stop {
       pausedSchedules: [],
       disabledTasks: [],
       errors: [],
+      evidence: [...(request.evidence ?? [])],
       steps: [],
       recordedLate: false,
       resumedAt: null,
@@ -693,7 +704,13 @@ export function createStop(deps: StopDeps): Stop {
     isStopped,
     lastResumeAt: () => lastResumeAt,
     async ruleAction(ctx) {
-      await trigger({ source: 'rule', ruleId: ctx.ruleId, alertId: ctx.alertId, reason: ctx.reason });
+      await trigger({
+        source: 'rule',
+        ruleId: ctx.ruleId,
+        alertId: ctx.alertId,
+        reason: ctx.reason,
+        ...(ctx.evidence ? { evidence: ctx.evidence } : {}),
+      });
     },
     handlers: {
       'stop.trigger': (input) => trigger(input),

@@ -35,6 +35,7 @@ interface RunRow {
   paused_schedules: string;
   disabled_tasks: string;
   errors: string;
+  evidence: string | null;
   steps: string;
   recorded_late: number;
   resumed_at: number | null;
@@ -70,6 +71,7 @@ export function rowToRun(r: RunRow): StopRun {
     pausedSchedules: parseJson<string[]>(r.paused_schedules, []),
     disabledTasks: parseJson<string[]>(r.disabled_tasks, []),
     errors: parseJson<string[]>(r.errors, []),
+    evidence: parseJson<string[]>(r.evidence, []),
     steps: parseJson<StopRun['steps']>(r.steps, []),
     recordedLate: r.recorded_late === 1,
     resumedAt: r.resumed_at,
@@ -81,11 +83,11 @@ export function rowToRun(r: RunRow): StopRun {
 const UPSERT = `INSERT INTO stop_runs (id, source, actor, reason, rule_id, alert_id, requested_at, finished_at,
   duration_ms, status, targets, stopped, forced, survivor_count, survivors, families, kill_switch,
   paused_schedules, disabled_tasks, errors, steps, recorded_late, resumed_at, resumed_by, resume_reason,
-  resume_detail)
+  resume_detail, evidence)
   VALUES (@id, @source, @actor, @reason, @rule_id, @alert_id, @requested_at, @finished_at, @duration_ms,
   @status, @targets, @stopped, @forced, @survivor_count, @survivors, @families, @kill_switch,
   @paused_schedules, @disabled_tasks, @errors, @steps, @recorded_late, @resumed_at, @resumed_by,
-  @resume_reason, @resume_detail)
+  @resume_reason, @resume_detail, @evidence)
   ON CONFLICT(id) DO UPDATE SET source = excluded.source, actor = excluded.actor, reason = excluded.reason,
   rule_id = excluded.rule_id, alert_id = excluded.alert_id, requested_at = excluded.requested_at,
   finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, status = excluded.status,
@@ -94,7 +96,8 @@ const UPSERT = `INSERT INTO stop_runs (id, source, actor, reason, rule_id, alert
   kill_switch = excluded.kill_switch, paused_schedules = excluded.paused_schedules,
   disabled_tasks = excluded.disabled_tasks, errors = excluded.errors, steps = excluded.steps,
   recorded_late = excluded.recorded_late, resumed_at = excluded.resumed_at, resumed_by = excluded.resumed_by,
-  resume_reason = excluded.resume_reason, resume_detail = COALESCE(excluded.resume_detail, resume_detail)`;
+  resume_reason = excluded.resume_reason, resume_detail = COALESCE(excluded.resume_detail, resume_detail),
+  evidence = excluded.evidence`;
 
 function runParams(run: StopRun, resumeDetail: unknown) {
   return {
@@ -118,6 +121,7 @@ function runParams(run: StopRun, resumeDetail: unknown) {
     paused_schedules: JSON.stringify(run.pausedSchedules),
     disabled_tasks: JSON.stringify(run.disabledTasks),
     errors: JSON.stringify(run.errors),
+    evidence: JSON.stringify(run.evidence ?? []),
     steps: JSON.stringify(run.steps),
     recorded_late: run.recordedLate ? 1 : 0,
     resumed_at: run.resumedAt,

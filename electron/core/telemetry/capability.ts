@@ -12,6 +12,12 @@ export interface TelemetryCapability extends Capability {
   ingest(records: readonly TelemetryRecord[]): void;
   /** The door for run starts and ends the bots capability and Task Scheduler report. */
   observeRun(signal: RunSignal): void;
+  /** What made an alert on one of telemetry's metrics fire, in words: the values, then the log records. */
+  evidenceFor(alert: {
+    metric: string;
+    labels: Readonly<Record<string, string>>;
+    value: number | null;
+  }): string[];
 }
 
 export interface TelemetryCapabilityDeps {
@@ -115,6 +121,13 @@ export function createTelemetryCapability(
     handlers,
     jobs,
     ingest: (records) => telemetry.ingest(records),
+    evidenceFor: ({ metric, labels, value }) => {
+      const e = telemetry.evidenceFor(metric, labels, value);
+      return [
+        ...e.facts,
+        ...e.records.map((r) => `log ${r.id} (${new Date(r.ts).toISOString()}): ${r.text}`),
+      ];
+    },
     observeRun: (signal) => telemetry.observeRun(signal),
     onConfig: (config) => {
       issues = telemetry.setConfig(config);

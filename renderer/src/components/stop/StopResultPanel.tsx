@@ -131,6 +131,16 @@ export function StopResultPanel() {
               {finished.pausedSchedules.join(', ')}
             </p>
           )}
+          {finished.evidence.length > 0 && (
+            <div className="stop-evidence" data-testid="stop-evidence">
+              <span className="muted">{t('panel.evidence')}</span>
+              <ul>
+                {finished.evidence.map((e) => (
+                  <li key={e}>{e}</li>
+                ))}
+              </ul>
+            </div>
+          )}
           {finished.errors.length > 0 && (
             <ul className="stop-problems" aria-label={t('panel.problems')}>
               {finished.errors.map((e) => (
