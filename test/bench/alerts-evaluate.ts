@@ -101,6 +101,6 @@ export function benchEvaluate(rules = 200, series = 500, cycles = 600): BenchRes
     };
   } finally {
     db.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }

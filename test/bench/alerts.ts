@@ -99,7 +99,7 @@ export async function benchAlertLatency(n = 100) {
     store.close();
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 
@@ -164,7 +164,7 @@ export async function benchAlertStall(rules = 20_000) {
   } finally {
     await notifier.close(2000);
     store.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 

@@ -182,6 +182,6 @@ export async function benchBackup(opts: { dbBytes?: number; files?: number; base
   } finally {
     await runner.close();
     await platform.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }

@@ -71,7 +71,7 @@ export async function benchBotsCapture(opts: { lines?: number; runs?: number } =
       files = names.length;
       bytes = names.reduce((sum, n) => sum + statSync(join(out, n)).size, 0);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   }
   const relay = median(relayMs);

@@ -168,7 +168,7 @@ export async function benchLogsIngest(lines = Number(process.env.LOGS_BENCH_LINE
       goals: { linesPerCpuSecond: 50_000, ratioToBaseline: 0.5, storageMBPerMillionLines: 250 },
     };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 
@@ -286,7 +286,7 @@ export async function benchLogsSearch(
       goal: { p95Ms: 100 },
     };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 
@@ -351,7 +351,7 @@ export async function benchLogsPickup(samples = 20) {
       loadAverage: loadBefore,
     };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 
@@ -441,6 +441,6 @@ export async function benchLogsLive(seconds = 10) {
     };
   } finally {
     await app.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }

@@ -280,7 +280,7 @@ export async function benchAgentOverhead(options: AgentOverheadOptions = {}) {
     };
   } finally {
     await Promise.all(children.map((c) => stopChild(c)));
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 
@@ -446,6 +446,6 @@ export async function benchChartQuery(options: ChartQueryOptions = {}) {
     };
   } finally {
     db.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }

@@ -188,7 +188,7 @@ export async function benchIncidentSearch(count = 100_000) {
     };
   } finally {
     store.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 
@@ -269,6 +269,6 @@ export async function benchChecklistEvidence(runs = 200) {
     };
   } finally {
     await core.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }

@@ -168,8 +168,8 @@ async function measurePath(path: 'force' | 'graceful', options: Required<StopBen
   } finally {
     store.close();
     await platform.close();
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(botFolder, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    rmSync(botFolder, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
   const s = summary(stopMs);
   const b = summary(baselineMs);

@@ -68,7 +68,7 @@ export async function benchIngest(cycles = 400, seriesPerCycle = 500) {
       overhead: round(storeMs / rawMs),
     };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 

@@ -142,7 +142,7 @@ export async function benchTelemetry(seconds = 15) {
     };
   } finally {
     store.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 
@@ -255,6 +255,6 @@ export async function benchTelemetryStopLatency(n = 20) {
   } finally {
     off();
     await core.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }

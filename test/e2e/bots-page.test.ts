@@ -84,7 +84,7 @@ afterAll(async () => {
   await app?.call('bots.stop', { id: 'tax' });
   await browser?.close();
   await app?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  if (tmp) rmSync(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 const card = (id: string) => page.locator(`[data-testid="bot-card"][data-bot="${id}"]`);

@@ -62,7 +62,7 @@ afterAll(async () => {
   for (const child of sleepers) if (child.exitCode === null) child.kill('SIGKILL');
   await browser?.close();
   await app?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  if (tmp) rmSync(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 function familyRow(p: Page, family: string) {

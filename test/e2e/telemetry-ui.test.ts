@@ -111,7 +111,7 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
   await core?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 describe('telemetry components in Chromium', () => {

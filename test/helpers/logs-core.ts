@@ -68,7 +68,7 @@ export function openLogsCore(opts: {
     },
     async close() {
       await core.close();
-      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+      if (!opts.dir) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }

@@ -86,5 +86,5 @@ export function maintenanceHarness(clock: Clock, input: TestConfig = {}, dir?: s
 }
 
 export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 }

@@ -70,7 +70,7 @@ afterEach(async () => {
     await o.notifier.close(2000);
     o.db.close();
   }
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 const rule = { id: 'cpu-test', name: 'CPU テスト', expr: 'cpu.total > 50', severity: 'critical' };

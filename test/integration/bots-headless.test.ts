@@ -29,7 +29,7 @@ afterAll(async () => {
       // already gone
     }
   }
-  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 const config = [

@@ -47,7 +47,7 @@ function start(): { core: Core; file: string } {
   const file = join(dir, 'config.yaml');
   writeFileSync(file, HEAD + ALERTS);
   const core = createCore({ dataDir: dir, resourcesDir, mode: 'headless', version: 'test', logger });
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
   cleanups.push(() => core.close());
   core.start();
   return { core, file };

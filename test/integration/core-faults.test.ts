@@ -18,7 +18,7 @@ afterEach(async () => {
 function dataDir(config: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'nexus-core-faults-'));
   writeFileSync(join(dir, 'config.yaml'), config);
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
   return dir;
 }
 

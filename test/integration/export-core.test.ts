@@ -53,7 +53,7 @@ function start(config: string): Harness {
   core.start();
   cleanup.push(async () => {
     await core.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
   const exporter = core.capabilities.get('export') as ExportCapability;
   return { core, exporter, logs, configFile, status: () => core.status() };

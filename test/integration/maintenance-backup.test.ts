@@ -39,7 +39,7 @@ async function waitFor<T>(fn: () => T | undefined, ms = 60_000): Promise<T> {
 
 function botFolder(): string {
   const root = mkdtempSync(join(tmpdir(), 'nexus-bot-'));
-  cleanup.push(() => rmSync(root, { recursive: true, force: true }));
+  cleanup.push(() => rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
   mkdirSync(join(root, 'data', 'config'), { recursive: true });
   mkdirSync(join(root, 'data', 'learning'), { recursive: true });
   mkdirSync(join(root, 'data', 'current', '20261201-0300'), { recursive: true });
@@ -129,7 +129,7 @@ describe('backups of a live database, verified and restored', () => {
 
     // What the archive holds, opened independently of the app.
     const look = mkdtempSync(join(tmpdir(), 'nexus-look-'));
-    cleanup.push(() => rmSync(look, { recursive: true, force: true }));
+    cleanup.push(() => rmSync(look, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
     await tar.x({ file: backup!.file, cwd: look });
     const copy = new Database(join(look, 'database', 'nexus-ops.db'), { readonly: true });
     const inBackup = checksum(copy);

@@ -85,7 +85,7 @@ describe('health checks against a real local HTTP server', () => {
     const clock = new ManualClock(Date.parse('2026-03-02T10:00:00+09:00'));
     const server = await endpoint();
     const root = mkdtempSync(join(tmpdir(), 'nexus-bot-'));
-    cleanup.push(() => rmSync(root, { recursive: true, force: true }));
+    cleanup.push(() => rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
     const config: TestConfig = {
       bots: [{ id: 'tax', root }],
       maintenance: {
@@ -167,7 +167,7 @@ describe('health checks against a real local HTTP server', () => {
 
   it('checks a process, a fresh file and a command, and reports a missing bot clearly', async () => {
     const root = mkdtempSync(join(tmpdir(), 'nexus-bot-'));
-    cleanup.push(() => rmSync(root, { recursive: true, force: true }));
+    cleanup.push(() => rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
     const { h, cap } = setup(new ManualClock(Date.now()), {
       bots: [{ id: 'tax', root }],
       maintenance: {

@@ -69,7 +69,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await monitor.close();
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 describe('process families with real processes', () => {

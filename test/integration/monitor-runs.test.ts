@@ -32,7 +32,9 @@ describe('a tsx run on Linux', () => {
         stdio: 'ignore',
       },
     );
-    cleanups.push(() => rmSync(join(repo, '..'), { recursive: true, force: true }));
+    cleanups.push(() =>
+      rmSync(join(repo, '..'), { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }),
+    );
     cleanups.push(() => {
       for (const pid of [...descendants(cli.pid!), cli.pid!]) {
         try {

@@ -30,7 +30,7 @@ afterEach(async () => {
   await monitor?.close();
   await platform.close();
   store.close();
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 describe('system metrics through the platform', () => {

@@ -174,7 +174,7 @@ afterEach(async () => {
   await notifier?.close(2000);
   notifier = undefined;
   db.close();
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 const env = {

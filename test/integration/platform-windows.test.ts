@@ -65,7 +65,8 @@ describe.runIf(onWindows)('Windows platform against real processes', () => {
       }
       execFileSync(schtasks(), ['/Delete', '/TN', task, '/F'], { stdio: 'ignore' });
     }
-    for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+    for (const folder of folders.splice(0))
+      rmSync(folder, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
 
   afterAll(async () => {

@@ -205,7 +205,7 @@ describe('the API token (item 11)', () => {
       status = e.status;
       stderr = e.stderr.toString();
     } finally {
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
     expect(status).toBe(2);
     expect(stderr).toMatch(/NEXUS_OPS_TOKEN is 11 characters long; it must have at least 16/);
@@ -238,7 +238,7 @@ describe('the API token (item 11)', () => {
       expect(login.status).toBe(302);
     } finally {
       await second.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   });
 });

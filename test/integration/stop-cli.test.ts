@@ -59,7 +59,7 @@ async function setup(extraConfig = '') {
   const dataDir = mkdtempSync(join(tmpdir(), 'nexus-ops-stop-cli-'));
   const bot = await startFakeBot({ browsers: 1 });
   cleanups.push(() => bot.cleanup());
-  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
   const configFile = join(dataDir, 'config.yaml');
   writeFileSync(configFile, configFor(bot.folder, extraConfig));
   return { dataDir, bot, configFile };

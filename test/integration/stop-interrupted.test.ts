@@ -45,7 +45,7 @@ function runningStops(dbFile: string): number {
 describe('a stop interrupted by a crash', () => {
   it('is carried to its end when Nexus Ops starts again', async () => {
     const dataDir = makeTempDir('nexus-ops-stop-crash-');
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
     const bot = await startFakeBot({ browsers: 1, ignoreSignals: true });
     cleanups.push(() => bot.cleanup());
     const configFile = join(dataDir, 'config.yaml');

@@ -33,7 +33,7 @@ function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   cleanups.push(() => {
     chmodSync(dir, 0o755);
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
   return dir;
 }
@@ -185,7 +185,7 @@ describe('emergency stop on Linux with a fake Nexus 02', () => {
     it(`kills an orphaned bot Chromium in a folder named ${JSON.stringify(name)}`, async () => {
       const dataDir = tempDir('nexus-ops-stop-data-');
       const folder = makeBotFolder(`nexus-ops ${name}`);
-      cleanups.push(() => rmSync(folder, { recursive: true, force: true }));
+      cleanups.push(() => rmSync(folder, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
       const bot = track(await startFakeBot({ folder, browsers: 1 }));
       const chrome = bot.childPids[0]!;
       const chromeTree = [chrome, ...descendants(chrome)];
@@ -309,7 +309,7 @@ describe('emergency stop on Linux with a fake Nexus 02', () => {
 
   it('stands by the kill-switch alone after a restart that lost the database', async () => {
     const folder = makeBotFolder();
-    cleanups.push(() => rmSync(folder, { recursive: true, force: true }));
+    cleanups.push(() => rmSync(folder, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
     const first = createTestStop({ store: storeIn(tempDir('nexus-ops-stop-a-')), folders: [folder] });
     const run = await first.stop.trigger({ source: 'button', reason: 'nothing running' });
     expect(run.counts.targets).toBe(0);

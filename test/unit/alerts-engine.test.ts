@@ -28,7 +28,8 @@ const dbs: BetterSqlite3.Database[] = [];
 
 afterEach(() => {
   for (const db of dbs.splice(0)) if (db.open) db.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const d of dirs.splice(0))
+    rmSync(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 function openDb(file?: string): { db: BetterSqlite3.Database; file: string } {

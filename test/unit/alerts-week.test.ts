@@ -19,7 +19,7 @@ import { benchEvaluate } from '../bench/alerts-evaluate.js';
 
 const dirs: string[] = [];
 afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  for (const d of dirs) rmSync(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 describe('a simulated week', () => {

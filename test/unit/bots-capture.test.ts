@@ -21,7 +21,8 @@ import {
 
 const dirs: string[] = [];
 afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const d of dirs.splice(0))
+    rmSync(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 function temp(): string {
   const d = mkdtempSync(join(tmpdir(), 'nexus-ops-capture-'));

@@ -12,7 +12,8 @@ import { runBotCli } from '../../electron/core/bots/index.js';
 
 const dirs: string[] = [];
 afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const d of dirs.splice(0))
+    rmSync(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 /** A port on 127.0.0.1 that nothing listens on (taken, then released). */

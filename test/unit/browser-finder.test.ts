@@ -13,7 +13,8 @@ import { repoRoot } from '../helpers/headless.js';
 
 const dirs: string[] = [];
 afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const d of dirs.splice(0))
+    rmSync(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 function emptyDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'nexus-no-browser-'));

@@ -36,7 +36,7 @@ afterEach(() => {
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'nexus-config-safety-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
   return dir;
 }
 

@@ -19,7 +19,7 @@ import { missing, promtool } from '../helpers/export-stack.js';
 const RULE_FILE = resolve(import.meta.dirname, '..', '..', 'resources', 'prometheus', 'nexus-ops-rules.yml');
 const dirs: string[] = [];
 afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  for (const d of dirs) rmSync(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'nexus-export-rules-'));

@@ -16,7 +16,7 @@ function tempDir(): string {
 afterEach(() => {
   for (const d of dirs.splice(0)) {
     chmodSync(d, 0o755);
-    rmSync(d, { recursive: true, force: true });
+    rmSync(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 });
 

@@ -87,7 +87,7 @@ beforeEach(() => {
 afterEach(async () => {
   for (const n of notifiers.splice(0)) await n.close(1000);
   if (db.open) db.close();
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 describe('desktop delivery', () => {

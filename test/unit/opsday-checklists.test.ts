@@ -54,7 +54,7 @@ function harness(at: string, tz = 'Asia/Tokyo'): Harness {
     clock,
     desktop: { notify: (n) => notes.push(n), setHealth() {} },
   });
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
   cleanups.push(() => core.close());
   return {
     core,

@@ -62,7 +62,7 @@ function harness(clock: { now(): number } = new ManualClock(Date.parse('2026-02-
     logger: quiet,
     clock,
   });
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
   cleanups.push(() => core.close());
   async function call<M extends MethodName>(method: M, input: unknown): Promise<MethodOutput<M>> {
     const r = await core.dispatcher.call(method, input);
@@ -242,7 +242,7 @@ describe('incidents from alerts and stops, and suggestions', () => {
 describe('incidents migration', () => {
   it('migrates a database holding earlier rows to the incidents schema and loses nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nexus-opsday-migrate-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
     const file = join(dir, 'old.db');
     const db = new Database(file);
     const upTo = schemaMigrations.findIndex((m) => m.version === incidentsMigration.version - 1);

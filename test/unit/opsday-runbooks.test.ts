@@ -20,7 +20,7 @@ function harness(config: string) {
   const dir = mkdtempSync(join(tmpdir(), 'nexus-opsday-runbooks-'));
   writeFileSync(join(dir, 'config.yaml'), config);
   const core = createCore({ dataDir: dir, resourcesDir, mode: 'headless', version: 'test', logger: quiet });
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
   cleanups.push(() => core.close());
   async function call<M extends MethodName>(method: M, input: unknown): Promise<MethodOutput<M>> {
     const r = await core.dispatcher.call(method, input);

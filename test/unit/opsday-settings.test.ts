@@ -19,7 +19,7 @@ function harness() {
   const file = join(dir, 'config.yaml');
   copyFileSync(join(resourcesDir, 'config', 'default.yaml'), file);
   const core = createCore({ dataDir: dir, resourcesDir, mode: 'headless', version: 'test', logger: quiet });
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
   cleanups.push(() => core.close());
   async function call<M extends MethodName>(method: M, input: unknown) {
     return core.dispatcher.call(method, input) as Promise<

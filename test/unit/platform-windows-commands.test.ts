@@ -261,7 +261,7 @@ describe('console Ctrl+C helper script (run by Node against a koffi stand-in)', 
           } catch (err) {
             reject(err);
           } finally {
-            rmSync(dir, { recursive: true, force: true });
+            rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
           }
         },
       );

@@ -18,7 +18,7 @@ afterEach(() => {
 });
 function dataDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'nexus-stop-cli-config-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
   return dir;
 }
 

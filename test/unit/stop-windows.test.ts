@@ -99,7 +99,8 @@ function botPc(windows: FakeWindows, tasks: Map<string, string>, ignoresCtrlC = 
 
 const dirs: string[] = [];
 afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const d of dirs.splice(0))
+    rmSync(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 function setup(
