@@ -66,7 +66,9 @@ export async function readEvidence(
   try {
     const reading = await provider.read({ params: spec.params, from, to: ctx.now, now: ctx.now });
     let verdict: EvidenceResult['verdict'];
-    if (reading.value === null) verdict = condition || reading.verdict ? 'unavailable' : 'info';
+    // No value: a condition cannot be judged, but a provider that says what no value means is believed
+    // (no backup at all needs attention; it is not "not available").
+    if (reading.value === null) verdict = condition ? 'unavailable' : (reading.verdict ?? 'info');
     else if (condition) verdict = holds(condition, reading.value) ? 'pass' : 'attention';
     else verdict = reading.verdict ?? 'info';
     return {

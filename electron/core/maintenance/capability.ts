@@ -360,7 +360,10 @@ export function createMaintenanceCapability(
       try {
         if (job.window) {
           const w = config.alerts.maintenanceWindows.find((x) => x.id === job.window);
-          if (!w) throw new Error(`no maintenance window "${job.window}" in alerts.maintenanceWindows`);
+          if (!w)
+            throw new Error(
+              `no maintenance window "${job.window}" in alerts.maintenanceWindows: add one with that id, or give the job a schedule instead of a window`,
+            );
           // One definition: the alert engine's window, in the alert engine's zone.
           schedule = cronSchedule(w.cron, resolveTimeZone(config.alerts.timezone), job.offsetMinutes);
           const leftMs = (w.durationMinutes - job.offsetMinutes) * 60_000;
