@@ -299,23 +299,7 @@ export function startAlertUpdates(): void {
 
 // ---- actions ----
 
-const OPERATOR_KEY = 'nexus-ops.operator';
-
-export function rememberedOperator(): string {
-  try {
-    return localStorage.getItem(OPERATOR_KEY) ?? '';
-  } catch {
-    return '';
-  }
-}
-
-export function rememberOperator(name: string): void {
-  try {
-    localStorage.setItem(OPERATOR_KEY, name.trim());
-  } catch {
-    // storage may be disabled; the name is then asked each time
-  }
-}
+export { rememberedOperator, rememberOperator } from './operator.js';
 
 export async function acknowledgeAlert(id: string, by: string, note: string) {
   const r = await api.call('alerts.ack', { id, by, ...(note.trim() ? { note: note.trim() } : {}) });

@@ -1,10 +1,8 @@
-import { type ReactNode, useEffect, useId, useRef } from 'react';
+import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useModalDialog } from '../../components/useModalDialog.js';
 
-/**
- * A real modal on the native <dialog>: showModal() makes the rest of the page inert and keeps focus
- * inside, Esc closes it (the `cancel` event), and focus goes back to whatever opened it.
- */
+/** A modal on the native <dialog> (useModalDialog), closed also by a press on its backdrop. */
 export function Modal({
   title,
   onClose,
@@ -19,29 +17,7 @@ export function Modal({
   wide?: boolean;
 }) {
   const { t } = useTranslation('alerts');
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
-  const onCloseRef = useRef(onClose);
-  onCloseRef.current = onClose;
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    if (!dialog.open) dialog.showModal();
-    const autofocus = dialog.querySelector<HTMLElement>('[data-autofocus]');
-    autofocus?.focus();
-    const onCancel = (e: Event) => {
-      e.preventDefault();
-      onCloseRef.current();
-    };
-    dialog.addEventListener('cancel', onCancel);
-    return () => {
-      dialog.removeEventListener('cancel', onCancel);
-      if (dialog.open) dialog.close();
-      opener?.focus();
-    };
-  }, []);
+  const { ref, titleId, close } = useModalDialog(onClose);
 
   return (
     <dialog
@@ -51,18 +27,13 @@ export function Modal({
       data-testid={testId}
       onMouseDown={(e) => {
         // a press on the backdrop (the dialog box itself, outside its content) closes it
-        if (e.target === ref.current) onCloseRef.current();
+        if (e.target === ref.current) close();
       }}
     >
       <div className="alerts-modal-body">
         <header className="alerts-modal-head">
           <h2 id={titleId}>{title}</h2>
-          <button
-            type="button"
-            className="icon"
-            onClick={() => onCloseRef.current()}
-            aria-label={t('dialog.close')}
-          >
+          <button type="button" className="icon" onClick={() => close()} aria-label={t('dialog.close')}>
             ×
           </button>
         </header>

@@ -1,17 +1,9 @@
-import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { BotStatus } from '../../../../shared/api/bots.js';
+import { useModalDialog } from '../../components/useModalDialog.js';
 import { type BotAction, runBotAction, useBots } from '../../stores/bots.js';
-
-const ACTOR_KEY = 'nexus-ops.operator';
-
-function rememberedActor(): string {
-  try {
-    return localStorage.getItem(ACTOR_KEY) ?? '';
-  } catch {
-    return '';
-  }
-}
+import { rememberedOperator, rememberOperator } from '../../stores/operator.js';
 
 /**
  * Asks before a start, stop or restart (native <dialog>: the page behind is inert, Esc cancels), with an
@@ -30,39 +22,14 @@ export function ConfirmBotAction({
   onClose: () => void;
 }) {
   const { t } = useTranslation('bots');
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
+  const { ref, titleId } = useModalDialog(onClose);
   const [reason, setReason] = useState('');
-  const [actor, setActor] = useState(rememberedActor);
+  const [actor, setActor] = useState(rememberedOperator);
   const busy = useBots((s) => s.busy[bot.id] !== undefined);
   const error = useBots((s) => s.actionError[bot.id]);
-  const onCloseRef = useRef(onClose);
-  onCloseRef.current = onClose;
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    if (!dialog.open) dialog.showModal();
-    const onCancel = (e: Event) => {
-      e.preventDefault();
-      onCloseRef.current();
-    };
-    dialog.addEventListener('cancel', onCancel);
-    return () => {
-      dialog.removeEventListener('cancel', onCancel);
-      if (dialog.open) dialog.close();
-      opener?.focus();
-    };
-  }, []);
-
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    try {
-      if (actor.trim()) localStorage.setItem(ACTOR_KEY, actor.trim());
-    } catch {
-      // storage may be disabled: the name is asked again next time
-    }
+    rememberOperator(actor);
     if (await runBotAction(bot.id, action, actor, reason)) onClose();
   };
 

@@ -13,6 +13,7 @@ import {
   useMaintenance,
   verifyBackup,
 } from '../../stores/maintenance.js';
+import { rememberedOperator, rememberOperator } from '../../stores/operator.js';
 import { Dialog } from './Dialog.js';
 import { describeCron } from './schedule-text.js';
 import './maintenance.css';
@@ -422,7 +423,7 @@ function RestoreDialog({ backup, onClose }: { backup: BackupView; onClose: () =>
   const { t } = useTranslation('maintenance');
   const status = useLive((s) => s.status);
   const [scope, setScope] = useState<'database' | 'all'>('database');
-  const [actor, setActor] = useState(() => localStorage.getItem('nexus-ops.operator') ?? '');
+  const [actor, setActor] = useState(rememberedOperator);
   const [typed, setTyped] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [working, setWorking] = useState(false);
@@ -492,7 +493,7 @@ function RestoreDialog({ backup, onClose }: { backup: BackupView; onClose: () =>
             onClick={async () => {
               setWorking(true);
               setError(null);
-              localStorage.setItem('nexus-ops.operator', actor.trim());
+              rememberOperator(actor);
               const r = await restoreBackup(backup.id, scope, actor.trim());
               setWorking(false);
               if (r.ok)
