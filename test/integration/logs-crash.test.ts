@@ -26,7 +26,7 @@ function startRunner(dataDir: string): Promise<ChildProcess> {
     err += d.toString();
   });
   return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`runner did not start: ${err}`)), 30_000);
+    const timer = setTimeout(() => fail(new Error(`runner did not start: ${err}`)), 90_000);
     child.stdout?.on('data', (d: Buffer) => {
       if (d.toString().includes('ready')) {
         clearTimeout(timer);
@@ -150,5 +150,5 @@ logs:
       py: { missing: 0, twice: 0 },
       capture: { missing: 0, twice: 0 },
     });
-  });
+  }, 300_000);
 });

@@ -72,7 +72,8 @@ describe('command jobs with real processes', () => {
         command: process.execPath,
         args: ['-e', TREE],
         schedule: '0 0 1 1 *',
-        timeoutMinutes: 1.5 / 60,
+        // Long enough for node to start its child on a loaded machine; the tree is stopped at the timeout.
+        timeoutMinutes: 5 / 60,
       },
     ]);
     const { runId } = await cap.handlers['maintenance.run']!({ jobId: 'hang' });
