@@ -4,11 +4,12 @@
  * does); the app audits the action. With no app answering it says so and changes nothing.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { BotStatus } from '../../../shared/api/bots.js';
 import { DEFAULT_PORT, serverConfigSchema } from '../../../shared/config/core.js';
+import { cliActor, readApiToken } from '../cli/index.js';
 
 export const BOT_CLI_HELP = `  bot list                 Lists the bots with their state, pid, uptime and restarts.
   bot start <id>           Starts a supervised bot (clears its crash-loop guard).
@@ -52,30 +53,6 @@ function configuredPort(options: BotCliOptions): number {
   } catch {
     return DEFAULT_PORT;
   }
-}
-
-function token(options: BotCliOptions): string | null {
-  const env = options.env ?? process.env;
-  if (env.NEXUS_OPS_TOKEN?.trim()) return env.NEXUS_OPS_TOKEN.trim();
-  try {
-    return readFileSync(join(options.dataDir, 'api-token'), 'utf8').trim() || null;
-  } catch {
-    return null;
-  }
-}
-
-function actorOf(options: BotCliOptions): string {
-  if (options.actor?.trim()) return options.actor.trim();
-  const env = options.env ?? process.env;
-  let user = env.USER ?? env.USERNAME;
-  if (!user) {
-    try {
-      user = userInfo().username;
-    } catch {
-      user = 'unknown';
-    }
-  }
-  return `cli:${user}`;
 }
 
 type Answer<T> = { ok: true; value: T } | { ok: false; message: string; exit: number };
@@ -180,7 +157,7 @@ export async function runBotCli(
     io.err(`nexus-ops: port "${port}" is not a number between 1 and 65535\n`);
     return 2;
   }
-  const bearer = token(options);
+  const bearer = readApiToken(options.dataDir, options.env);
   if (command === 'list') {
     const answer = await call<{ bots: BotStatus[]; held: boolean }>(port, bearer, 'bots.list', {});
     if (!answer.ok) {
@@ -198,7 +175,7 @@ export async function runBotCli(
   }
   const input = {
     id,
-    actor: actorOf(options),
+    actor: cliActor(options.actor, options.env),
     ...(options.reason?.trim() ? { reason: options.reason.trim() } : {}),
   };
   const answer = await call<BotStatus>(port, bearer, `bots.${command}`, input);

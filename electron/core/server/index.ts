@@ -1,4 +1,5 @@
-export { loadOrCreateToken, MIN_TOKEN_LENGTH, TokenError, tokenFile } from './token.js';
+export { tokenFile } from '../cli/index.js';
+export { loadOrCreateToken, MIN_TOKEN_LENGTH, TokenError } from './token.js';
 
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

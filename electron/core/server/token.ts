@@ -1,16 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { tokenFile } from '../cli/index.js';
 
 /** Shorter tokens can be guessed by any local page or process that tries long enough. */
 export const MIN_TOKEN_LENGTH = 16;
 
 /** A token that must not be used, with the reason and the fix. */
 export class TokenError extends Error {}
-
-export function tokenFile(dataDir: string): string {
-  return join(dataDir, 'api-token');
-}
 
 /**
  * The headless API token: NEXUS_OPS_TOKEN when set (at least 16 characters); otherwise one generated

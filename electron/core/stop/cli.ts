@@ -7,14 +7,15 @@
  * process trees, same database. The config is read section by section, so a broken section elsewhere
  * in the file never keeps the stop from finding the bot folders.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { existsSync } from 'node:fs';
+
 import { join } from 'node:path';
 import type { StopApiEvent, StopRun, StopStatus } from '../../../shared/api/stop.js';
 import { botFolders } from '../../../shared/config/bots.js';
 import { DEFAULT_PORT } from '../../../shared/config/core.js';
 import type { FamilyDef } from '../../../shared/config/monitor.js';
 import { type Config, configSchema, formatConfigIssue } from '../../../shared/config/schema.js';
+import { cliActor, readApiToken } from '../cli/index.js';
 import { systemClock } from '../clock/index.js';
 import { lastGoodConfigFile, loadConfigFile, readLastGood, SECTION_NAMES } from '../config/index.js';
 import { classifyProcesses } from '../monitor/index.js';
@@ -118,17 +119,6 @@ export function loadStopCliConfig(
   return { view, families: config.monitor.families, port, file, warnings };
 }
 
-function readToken(options: StopCliOptions): string | null {
-  const env = options.env ?? process.env;
-  if (env.NEXUS_OPS_TOKEN?.trim()) return env.NEXUS_OPS_TOKEN.trim();
-  try {
-    const token = readFileSync(join(options.dataDir, 'api-token'), 'utf8').trim();
-    return token.length > 0 ? token : null;
-  } catch {
-    return null;
-  }
-}
-
 type AppAnswer<T> =
   | { kind: 'ok'; value: T }
   | { kind: 'refused'; code: string; message: string }
@@ -170,20 +160,6 @@ async function askApp<T>(
       why: `the running app did not answer (${err instanceof Error ? err.message : String(err)})`,
     };
   }
-}
-
-function defaultActor(options: StopCliOptions): string {
-  if (options.actor?.trim()) return options.actor.trim();
-  const env = options.env ?? process.env;
-  let user = env.USER ?? env.USERNAME;
-  if (!user) {
-    try {
-      user = userInfo().username;
-    } catch {
-      user = 'unknown';
-    }
-  }
-  return `cli:${user}`;
 }
 
 function formatRun(run: StopRun): string {
@@ -293,8 +269,8 @@ export async function runStopCli(
     io.err(`nexus-ops: port "${config.port}" is not a number between 0 and 65535\n`);
     return 2;
   }
-  const token = readToken(options);
-  const actor = defaultActor(options);
+  const token = readApiToken(options.dataDir, options.env);
+  const actor = cliActor(options.actor, options.env);
   const print = (value: unknown, text: string) =>
     io.out(options.json ? `${JSON.stringify(value, null, 2)}\n` : text);
 
