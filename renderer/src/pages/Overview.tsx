@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { EvidenceResult } from '../../../shared/api/checklists.js';
 import { LiveChart } from '../components/LiveChart.js';
+import { DeadManBadge } from '../components/telemetry/index.js';
 import { formatBytes, formatDateTime, formatTime } from '../i18n/index.js';
 import {
   badgeSummary,
@@ -12,10 +13,12 @@ import {
 } from '../stores/alerts.js';
 import { loadToday, startChecklistUpdates, useChecklists } from '../stores/checklists.js';
 import { useLive } from '../stores/live.js';
-import { startOverviewUpdates, useOverview } from '../stores/overview.js';
+import { startOverviewUpdates, useBotLines, useOverview } from '../stores/overview.js';
+import { STATE_CLASS as BOT_STATE_CLASS } from './bots/BotCard.js';
 import { bi } from './checklists/text.js';
 import { links } from './incidents/route.js';
 import './checklists/opsday.css';
+import './Overview.css';
 
 function level(pct: number, warn: number, crit: number): 'ok' | 'warning' | 'critical' {
   return pct >= crit ? 'critical' : pct >= warn ? 'warning' : 'ok';
@@ -62,13 +65,48 @@ function Reading({ reading, slotText }: { reading: EvidenceResult | null; slotTe
   );
 }
 
+/** Each bot's state in words, and its dead-man's switch (state, since when, why) when it has one. */
+function BotsSummary() {
+  const { t } = useTranslation('overview');
+  const { t: tBots } = useTranslation('bots');
+  const { loaded, error, lines } = useBotLines();
+  if (error) return <p className="form-error">{tBots('loadError', { message: error })}</p>;
+  if (!loaded) return <p className="muted">…</p>;
+  if (lines.length === 0) return <p className="muted">{t('bots.none')}</p>;
+  return (
+    <ul className="ov-bots">
+      {lines.map(({ bot, deadMan }) => (
+        <li key={bot.id} data-testid="ov-bot" data-bot={bot.id} data-state={bot.state}>
+          <div className="ov-bot-head">
+            <span className="ov-bot-name">{bot.name}</span>
+            <span className={`bot-state ${BOT_STATE_CLASS[bot.state]}`} data-testid="ov-bot-state">
+              {tBots(`state.${bot.state}`)}
+            </span>
+          </div>
+          {deadMan && (
+            <div className="ov-bot-dms" data-testid="ov-bot-dms">
+              <span className="muted">{t('bots.deadMan')}</span>
+              <DeadManBadge state={deadMan} />
+              <span className="muted" data-testid="ov-bot-dms-since">
+                {t('bots.deadManSince', { time: formatDateTime(deadMan.since) })}
+              </span>
+            </div>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function OperatorBlocks() {
   const { t } = useTranslation('overview');
+  const { t: tAlerts } = useTranslation('alerts');
+  const { t: tStop } = useTranslation('stop');
   const status = useLive((s) => s.status);
   const alerts = useAlerts((s) => s.alerts);
   const maintenance = useAlerts((s) => s.maintenance);
   const today = useChecklists((s) => s.today);
-  const { stop, bots, cost, backup } = useOverview();
+  const { stop, cost, backup } = useOverview();
   const needing = sortedAlerts(alerts).filter((a) => a.state === 'firing' && !a.suppressed);
   const { count } = badgeSummary(alerts);
   const nextWindow = maintenance
@@ -97,7 +135,9 @@ function OperatorBlocks() {
           <ul>
             {needing.slice(0, 5).map((a) => (
               <li key={a.id}>
-                <span className={`state ${a.severity === 'critical' ? 'missed' : 'open'}`}>{a.severity}</span>{' '}
+                <span className={`state ${a.severity === 'critical' ? 'missed' : 'open'}`}>
+                  {tAlerts(`severity.${a.severity}`)}
+                </span>{' '}
                 {a.ruleName}
               </li>
             ))}
@@ -129,29 +169,15 @@ function OperatorBlocks() {
           <p className="muted">…</p>
         )}
       </Block>
-      <Block title={t('bots.title')} href="#/processes" testId="ov-bots" slot={bots === null}>
-        {bots === null ? (
-          <p className="muted" data-testid="slot-pending">
-            {t('bots.pending')}
-          </p>
-        ) : bots.length === 0 ? (
-          <p className="muted">{t('bots.none')}</p>
-        ) : (
-          <ul>
-            {bots.map((b) => (
-              <li key={b.id}>
-                {b.name} <span className="muted">{b.state}</span>
-              </li>
-            ))}
-          </ul>
-        )}
+      <Block title={t('bots.title')} href="#/bots" testId="ov-bots">
+        <BotsSummary />
       </Block>
       <Block title={t('stop.title')} href="#/stop-history" testId="ov-stop">
         {latestStop ? (
           <>
             <p>
               {formatDateTime(latestStop.requestedAt)} · {latestStop.reason}{' '}
-              <span className="muted">({latestStop.status})</span>
+              <span className="muted">({tStop(`history.status.${latestStop.status}`)})</span>
             </p>
             {stop?.stopped && <p className="form-error">{t('stop.stopped')}</p>}
             <a href={links.newIncident({ stopId: latestStop.id })} data-testid="ov-stop-incident">
@@ -162,7 +188,7 @@ function OperatorBlocks() {
           <p className="muted">{t('stop.none')}</p>
         )}
       </Block>
-      <Block title={t('maintenance.title')} href="#/alerts" testId="ov-maintenance">
+      <Block title={t('maintenance.title')} href="#/maintenance" testId="ov-maintenance">
         {nextWindow ? (
           <p>
             {nextWindow.w.active ? t('maintenance.active') : formatDateTime(nextWindow.at ?? 0)} ·{' '}
@@ -174,7 +200,7 @@ function OperatorBlocks() {
       </Block>
       <Block
         title={t('cost.title')}
-        href="#/checklists"
+        href="#/telemetry"
         testId="ov-cost"
         slot={!cost || cost.verdict === 'unavailable'}
       >

@@ -1,19 +1,19 @@
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { StopRun } from '../../../shared/api/stop.js';
-import { ResumeControl } from '../components/stop/ResumeControl.js';
+import { STOP_RUNBOOK, StopRunbookLink } from '../components/stop/RunbookLink.js';
 import { loadHistory, startStopUpdates, useStop } from '../components/stop/store.js';
 import { formatDateTime } from '../i18n/index.js';
+import { links } from './incidents/route.js';
 
 /**
- * Every emergency stop (when, who or which rule, why, the result, the resume), next to the customer's
- * Level 3 procedure: 1. 緊急停止実行 2. ログ収集・分析 3. 根本原因調査 4. 修正・再開手順実行.
+ * Every emergency stop (when, who or which rule, why, the result, the resume), each with the customer's
+ * Level 3 runbook (resources/runbooks/{ja,en}/level3-system-stop.md) to follow for it.
  */
 export function StopHistoryPage() {
   const { t } = useTranslation('stop');
   const history = useStop((s) => s.history);
   const error = useStop((s) => s.historyError);
-  const status = useStop((s) => s.status);
 
   useEffect(() => {
     startStopUpdates();
@@ -23,7 +23,7 @@ export function StopHistoryPage() {
   const latest = history[0] ?? null;
   return (
     <div className="page">
-      <Runbook latest={latest} stopped={status?.stopped ?? false} />
+      <RunbookPanel latest={latest} />
       <section className="panel">
         <div className="panel-head">
           <h3>{t('history.title')}</h3>
@@ -43,6 +43,7 @@ export function StopHistoryPage() {
                 <th>{t('history.counts')}</th>
                 <th>{t('history.duration')}</th>
                 <th>{t('history.resumed')}</th>
+                <th>{t('history.runbook')}</th>
               </tr>
             </thead>
             <tbody>
@@ -92,57 +93,31 @@ function HistoryRow({ run }: { run: StopRun }) {
           })
         )}
       </td>
+      <td>
+        <a
+          href={links.runbook(STOP_RUNBOOK, `stop:${run.id}`)}
+          className="stop-link"
+          data-testid="stop-row-runbook"
+        >
+          {t('history.runbookLink')}
+        </a>
+      </td>
     </tr>
   );
 }
 
-/** The four Level 3 steps, each with where it is done in Nexus Ops and whether the last stop did it. */
-function Runbook({ latest, stopped }: { latest: StopRun | null; stopped: boolean }) {
+/** What to do after a stop is the customer's Level 3 runbook: one link to it, its steps ticked per stop. */
+function RunbookPanel({ latest }: { latest: StopRun | null }) {
   const { t } = useTranslation('stop');
-  const stopDone = latest !== null && (stopped || latest.resumedAt === null);
-  const resumed = latest?.resumedAt ?? null;
   return (
     <section className="panel stop-runbook" data-testid="stop-runbook">
-      <div className="panel-head">
-        <h3>{t('runbook.title')}</h3>
-      </div>
-      <ol>
-        <li className={latest ? 'done' : ''}>
-          <strong>{t('runbook.step1')}</strong>
-          {latest ? (
-            <span className="muted">
-              {t('runbook.step1Done', { time: formatDateTime(latest.requestedAt) })}
-            </span>
-          ) : (
-            <span className="muted">{t('runbook.step1Todo')}</span>
-          )}
-        </li>
-        <li>
-          <strong>{t('runbook.step2')}</strong>
-          <a href="#/logs" className="stop-link">
-            {t('runbook.step2Link')}
-          </a>
-        </li>
-        <li>
-          <strong>{t('runbook.step3')}</strong>
-          <a href="#/incidents" className="stop-link">
-            {t('runbook.step3Link')}
-          </a>
-        </li>
-        <li className={resumed !== null && !stopDone ? 'done' : ''}>
-          <strong>{t('runbook.step4')}</strong>
-          {stopped ? (
-            <>
-              <span className="muted">{t('runbook.step4Todo')}</span>
-              <ResumeControl />
-            </>
-          ) : resumed !== null ? (
-            <span className="muted">{t('runbook.step4Done', { time: formatDateTime(resumed) })}</span>
-          ) : (
-            <span className="muted">{t('runbook.step4Todo')}</span>
-          )}
-        </li>
-      </ol>
+      <p>
+        {t(
+          latest ? 'runbook.latest' : 'runbook.none',
+          latest ? { time: formatDateTime(latest.requestedAt) } : {},
+        )}
+      </p>
+      <StopRunbookLink stopId={latest?.id ?? null} testId="stop-history-runbook" />
     </section>
   );
 }

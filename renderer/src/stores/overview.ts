@@ -1,47 +1,58 @@
+import { useMemo } from 'react';
 import { create } from 'zustand';
+import type { BotStatus } from '../../../shared/api/bots.js';
 import type { EvidenceResult } from '../../../shared/api/checklists.js';
-import { isMethodName, type MethodName, type StopStatus } from '../../../shared/api/index.js';
+import type { StopStatus } from '../../../shared/api/index.js';
+import type { DmsStateView } from '../../../shared/api/telemetry.js';
 import { api } from '../api/client.js';
+import { startBotUpdates, useBots } from './bots.js';
+import { startTelemetryUpdates, useTelemetry } from './telemetry.js';
 
-/** One bot as the Overview shows it, read loosely from `bots.list` (that capability lands later). */
-export interface BotLine {
-  id: string;
-  name: string;
-  state: string;
-}
-
+/**
+ * What the Overview shows beyond the other pages' stores: the stop state and the cost / backup
+ * readings. The bots and their dead-man's switches come from the stores the Bots and Bot metrics pages
+ * use (`bots.list` + `bots.state` pushes, `telemetry.overview` + `telemetry.deadman` pushes), so the
+ * Overview and those pages never disagree.
+ */
 interface OverviewState {
   stop: StopStatus | null;
-  /** null: the bots capability is not installed (no `bots.list` in the contract). */
-  bots: BotLine[] | null;
   cost: EvidenceResult | null;
   backup: EvidenceResult | null;
 }
 
 export const useOverview = create<OverviewState>(() => ({
   stop: null,
-  bots: null,
   cost: null,
   backup: null,
 }));
 
-const BOTS_METHOD = 'bots.list';
-
-function botLines(value: unknown): BotLine[] {
-  const list = Array.isArray(value) ? value : ((value as { bots?: unknown[] } | null)?.bots ?? []);
-  return list.map((b, i) => {
-    const o = (b ?? {}) as Record<string, unknown>;
-    const text = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
-    const id = text('id') ?? String(i);
-    return { id, name: text('name') ?? id, state: text('state') ?? text('status') ?? '' };
-  });
+/** One bot as the Overview shows it: its status and, when it has one, its dead-man's switch. */
+export interface BotLine {
+  bot: BotStatus;
+  deadMan: DmsStateView | null;
 }
 
-async function loadBots(): Promise<void> {
-  if (!isMethodName(BOTS_METHOD)) return;
-  // The method exists in the contract once the bots capability lands; its shape is read loosely.
-  const r = await api.call(BOTS_METHOD as MethodName, {} as never);
-  if (r.ok) useOverview.setState({ bots: botLines(r.value) });
+export interface BotLines {
+  loaded: boolean;
+  error: string | null;
+  lines: BotLine[];
+}
+
+/** Every bot in config order with its dead-man's switch (telemetry.bots[].deadMan), live. */
+export function useBotLines(): BotLines {
+  const loaded = useBots((s) => s.loaded);
+  const error = useBots((s) => s.error);
+  const order = useBots((s) => s.order);
+  const bots = useBots((s) => s.bots);
+  const deadMan = useTelemetry((s) => s.deadMan);
+  return useMemo(() => {
+    const dms = new Map(deadMan.map((d) => [d.bot, d]));
+    const lines = order.flatMap((id) => {
+      const bot = bots[id];
+      return bot ? [{ bot, deadMan: dms.get(id) ?? null }] : [];
+    });
+    return { loaded, error, lines };
+  }, [loaded, error, order, bots, deadMan]);
 }
 
 async function loadReadings(): Promise<void> {
@@ -60,8 +71,13 @@ async function loadStop(): Promise<void> {
 let started = false;
 let lastReadings = 0;
 
-/** Loads once and follows pushes: stop state, and the readings again at most once a minute of samples. */
+/**
+ * Loads once and follows pushes: stop state, and the readings again at most once a minute of samples;
+ * the bots and dead-man's switches through their own stores.
+ */
 export function startOverviewUpdates(): void {
+  startBotUpdates();
+  startTelemetryUpdates();
   if (started) return;
   started = true;
   api.subscribe(
@@ -70,14 +86,12 @@ export function startOverviewUpdates(): void {
       if (event.type === 'samples' && event.ts - lastReadings > 60_000) {
         lastReadings = event.ts;
         void loadReadings();
-        void loadBots();
       }
     },
     (up) => {
       if (!up) return;
       void loadStop();
       void loadReadings();
-      void loadBots();
     },
   );
 }

@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { StopPhase } from '../../../../shared/api/stop.js';
+import { StopRunbookLink } from './RunbookLink.js';
 import { closeStopPanel, useStop } from './store.js';
 
 const PHASES: StopPhase[] = [
@@ -151,9 +152,12 @@ export function StopResultPanel() {
           {finished.recordedLate && <p className="muted">{t('panel.recordedLate')}</p>}
         </>
       )}
-      <a href="#/stop-history" className="stop-link">
-        {t('panel.history')}
-      </a>
+      <div className="stop-links">
+        <StopRunbookLink stopId={finished?.id ?? progress?.runId ?? null} testId="stop-result-runbook" />
+        <a href="#/stop-history" className="stop-link">
+          {t('panel.history')}
+        </a>
+      </div>
     </section>
   );
 }

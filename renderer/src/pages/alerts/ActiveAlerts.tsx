@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Alert } from '../../../../shared/api/alerts.js';
+import { AlertLogsLink } from '../../components/alerts/AlertLogsLink.js';
 import { formatDateTime } from '../../i18n/index.js';
 import { SEVERITY_ORDER, sortedAlerts, useAlerts } from '../../stores/alerts.js';
 import { AlertExtras } from '../incidents/AlertExtras.js';
@@ -111,6 +112,7 @@ function AlertRow({
         <button type="button" onClick={onSilence} data-testid="alert-silence-button">
           {t('silence.button')}
         </button>
+        <AlertLogsLink alert={alert} />
       </div>
     </li>
   );

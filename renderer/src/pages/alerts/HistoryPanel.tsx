@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { Alert, AlertState, AlertTransition } from '../../../../shared/api/alerts.js';
 import type { AlertSeverity } from '../../../../shared/config/alerts.js';
 import { api } from '../../api/client.js';
+import { AlertLogsLink } from '../../components/alerts/AlertLogsLink.js';
 import { formatDateTime } from '../../i18n/index.js';
 import { SEVERITY_ORDER, useAlerts } from '../../stores/alerts.js';
 import { StatePill } from './ActiveAlerts.js';
@@ -44,6 +45,7 @@ function EventsDialog({ alert, onClose }: { alert: Alert; onClose: () => void })
         <StatePill state={alert.state} />
         <code className="series">{alert.seriesKey}</code>
         <span className="muted">{formatDateTime(alert.startedAt)}</span>
+        <AlertLogsLink alert={alert} />
       </p>
       {error && <p className="form-error">{t('error.load', { message: error })}</p>}
       {events === null && !error && <p className="muted">{t('active.loading')}</p>}

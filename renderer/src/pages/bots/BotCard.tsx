@@ -7,7 +7,7 @@ import { BotOutput } from './BotOutput.js';
 import { ConfirmBotAction } from './ConfirmBotAction.js';
 import { formatDuration } from './format.js';
 
-const STATE_CLASS: Record<BotState, string> = {
+export const STATE_CLASS: Record<BotState, string> = {
   running: 'ok',
   starting: 'active',
   stopping: 'active',
