@@ -46,6 +46,9 @@ export function createAlertsCapability(
     },
     readSeries: (key, from, to) => ctx.store.readRaw(key, from, to),
     configFile: ctx.config.file,
+    // The operator's rules from the start: open alerts are restored against them (without it the
+    // engine restored against the shipped rules and closed every open alert of the operator's own).
+    config: ctx.config.current().alerts,
     audit: (entry) => ctx.store.appendAudit(entry),
     // Actions are run by name from the registry (the stop offers emergency-stop).
     actions: ctx.actions,
