@@ -10,7 +10,7 @@
  * - a failed send (dead receiver) is logged to the app's log, never with the secret in its URL/header.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -286,6 +286,57 @@ describe('open alerts across a restart', () => {
     const app = openCore(dir, config);
     const { alerts } = await app.call<{ alerts: { id: string; state: string }[] }>('alerts.list', {});
     expect(alerts).toEqual([expect.objectContaining({ id: 'a1', state: 'acknowledged' })]);
+  });
+});
+
+describe('rules about bots while no bot is configured (issue 10 item 14)', () => {
+  it("an operator's rule on a bot family cannot fire until a bot is declared; then it can", async () => {
+    const dir = tempDir();
+    const rules = `alerts:
+  maintenanceWindows: []
+  escalation: [{ afterMinutes: 0, channels: [desktop] }]
+  rules:
+    - id: runner-any
+      name: bot-runner series seen
+      expr: proc.count{family="bot-runner"} >= 0
+      severity: critical
+    - id: python-any
+      name: python series seen
+      expr: proc.count{family="python"} >= 0
+      severity: info
+`;
+    const head = 'monitor:\n  liveIntervalSeconds: 1\n  processIntervalSeconds: 1\n';
+    const app = openCore(dir, `${head}bots: []\n${rules}`);
+    app.core.start();
+    type Listed = { alerts: { ruleId: string; state: string }[] };
+    const firing = async () =>
+      (await app.call<Listed>('alerts.list', {})).alerts
+        .filter((a) => a.state === 'firing')
+        .map((a) => a.ruleId);
+    let now: string[] = [];
+    const poll = async (cond: (ids: string[]) => boolean) => {
+      const end = Date.now() + 30_000;
+      while (Date.now() < end) {
+        now = await firing();
+        if (cond(now)) return;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    // The python family comes from the same process scan as bot-runner: once it fired, bot-runner's
+    // sample was there too, and was held back. Two more scans to be sure.
+    await poll((ids) => ids.includes('python-any'));
+    expect(now).toContain('python-any');
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await firing()).not.toContain('runner-any');
+
+    mkdirSync(join(dir, 'bot'));
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      `${head}bots:\n  folders: [${JSON.stringify(join(dir, 'bot'))}]\n${rules}`,
+    );
+    app.core.config.reloadNow();
+    await poll((ids) => ids.includes('runner-any'));
+    expect(now).toContain('runner-any');
   });
 });
 
