@@ -261,7 +261,10 @@ export async function benchAgentOverhead(options: AgentOverheadOptions = {}) {
       lastCycleMs?: number;
     };
 
-    const ratio = steady.cpuRatioToGlances;
+    // Issue 9 judges the whole headless app (what an operator runs) against Glances; the monitor
+    // alone is kept next to it as its own goal.
+    const appRatio = steady.appCpuRatioToGlances;
+    const monitorRatio = steady.cpuRatioToGlances;
     return {
       name: 'monitor.agentOverhead',
       command: 'npm run bench -- monitor-overhead (test/bench/monitor.ts benchAgentOverhead)',
@@ -274,7 +277,8 @@ export async function benchAgentOverhead(options: AgentOverheadOptions = {}) {
       firstMinute,
       steady,
       goals: {
-        atMostAThirdOfGlances: ratio === null ? null : ratio <= 1 / 3,
+        atMostAThirdOfGlances: appRatio === null ? null : appRatio <= 1 / 3,
+        monitorAloneAtMostAThirdOfGlances: monitorRatio === null ? null : monitorRatio <= 1 / 3,
         underOnePercentOfOneCore: steady.nexus.cpuPctOneCore < 1,
       },
     };

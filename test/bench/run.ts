@@ -9,6 +9,7 @@ import {
   benchAlertLatencyLoaded,
   benchAlertStall,
 } from './alerts.js';
+import { benchAppWithBots } from './app-bots.js';
 import { benchBackup } from './backup.js';
 import { benchBotsCapture } from './bots-capture.js';
 import { benchLogsIngest, benchLogsLive, benchLogsPickup, benchLogsSearch } from './logs.js';
@@ -24,6 +25,7 @@ type Bench = () => Promise<unknown>;
 const benches: Record<string, Bench> = {
   ingest: () => benchIngest(),
   'monitor-overhead': () => benchAgentOverhead(),
+  'app-with-bots': () => benchAppWithBots(),
   'chart-query': () => benchChartQuery(),
   'alerts-evaluation': () => benchAlertEvaluation(),
   'alerts-latency': () => benchAlertLatency(),

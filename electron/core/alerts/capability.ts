@@ -1,5 +1,6 @@
 import type { RuleLoadError } from '../../../shared/config/alerts.js';
-import type { ConfigIssue } from '../../../shared/config/schema.js';
+import type { Config, ConfigIssue } from '../../../shared/config/schema.js';
+import type { LiveSample } from '../../../shared/series.js';
 import type { Capability, CoreContext } from '../capability/index.js';
 import type { JobSpec } from '../jobs/index.js';
 import type { EvidenceLookup } from './actions.js';
@@ -46,6 +47,9 @@ export function createAlertsCapability(
     },
     readSeries: (key, from, to) => ctx.store.readRaw(key, from, to),
     configFile: ctx.config.file,
+    // The operator's rules from the start: open alerts are restored against them (without it the
+    // engine restored against the shipped rules and closed every open alert of the operator's own).
+    config: ctx.config.current().alerts,
     audit: (entry) => ctx.store.appendAudit(entry),
     // Actions are run by name from the registry (the stop offers emergency-stop).
     actions: ctx.actions,
@@ -67,7 +71,9 @@ export function createAlertsCapability(
   // A resume done by the CLI while the app was closed still starts the rule cooldown.
   if (deps.lastResumeAt !== null) alerts.noteResume(deps.lastResumeAt);
   apply();
-  ctx.hooks.on('samples', ({ samples }) => alerts.evaluate(samples));
+  ctx.hooks.on('samples', ({ samples }) =>
+    alerts.evaluate(withoutBotFamiliesWhenNoBot(samples, ctx.config.current())),
+  );
   ctx.hooks.on('stop.resumed', ({ at }) => alerts.noteResume(at));
 
   const jobs: JobSpec[] = [
@@ -88,4 +94,21 @@ export function createAlertsCapability(
     configIssues: () => issues,
     health: () => alerts.health(),
   };
+}
+
+/**
+ * Issue 10 item 14: a rule about bots must not fire while no bot is configured (a fresh install, or
+ * every bot disabled). The bot families are the ones the emergency stop ends (`stopOnEmergency`);
+ * their samples are held back from the rules until a bot is declared, so an operator's rule such as
+ * `proc.count{family="bot-runner"} == 0` stays quiet like the shipped `bot.up` rule (whose series only
+ * exists for declared bots). The monitor still records and shows them.
+ */
+export function withoutBotFamiliesWhenNoBot(
+  samples: readonly LiveSample[],
+  config: Pick<Config, 'bots' | 'monitor'>,
+): readonly LiveSample[] {
+  if (config.bots.some((b) => b.enabled)) return samples;
+  const botFamilies = new Set(config.monitor.families.filter((f) => f.stopOnEmergency).map((f) => f.name));
+  if (botFamilies.size === 0) return samples;
+  return samples.filter((s) => s.labels.family === undefined || !botFamilies.has(s.labels.family));
 }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { isValidTimeZone } from '../../../shared/config/checklists.js';
 import type { ConfigIssue } from '../../../shared/config/schema.js';
 import { seriesKey } from '../../../shared/series.js';
 import type { Alerts } from '../alerts/index.js';
@@ -40,7 +41,10 @@ export function createChecklistsCapability(
   const repo = new ChecklistRepo(ctx.store);
   const timezone = () => {
     const config = ctx.config.current();
-    return config.checklists.timezone ?? config.alerts.timezone ?? systemTimeZone();
+    // An unknown alerts.timezone is reported by the alerts section; it must not break every checklist.
+    const alertsZone =
+      config.alerts.timezone && isValidTimeZone(config.alerts.timezone) ? config.alerts.timezone : undefined;
+    return config.checklists.timezone ?? alertsZone ?? systemTimeZone();
   };
   provideBuiltInEvidence(ctx.evidence, {
     db: ctx.store.db,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ApiFailure } from '../../../shared/api/contract.js';
 import type { BackupView, CheckView, JobView } from '../../../shared/api/maintenance.js';
 import type { BotConfig } from '../../../shared/config/bots.js';
+import { isValidTimeZone } from '../../../shared/config/checklists.js';
 import type { JobConfig, MaintenanceConfig } from '../../../shared/config/maintenance.js';
 import type { Config, ConfigIssue } from '../../../shared/config/schema.js';
 import { type LiveSample, seriesKey } from '../../../shared/series.js';
@@ -350,7 +351,13 @@ export function createMaintenanceCapability(
     const locate = ctx.config.locate();
     const out: ResolvedJob[] = [];
     const found: ConfigIssue[] = [];
-    const defaultZone = resolveTimeZone(m.timezone, config.alerts.timezone);
+    // An unknown alerts.timezone is reported once by the alerts section; here it is passed over (the
+    // OS zone), as the alert engine does, instead of failing every job that follows it.
+    const alertsZone = validZone(config.alerts.timezone);
+    const defaultZone = resolveTimeZone(m.timezone, alertsZone);
+    // The alert engine runs its windows in UTC when alerts.timezone is unknown: so do window jobs.
+    const windowZone =
+      config.alerts.timezone === undefined || alertsZone ? resolveTimeZone(alertsZone) : 'UTC';
     m.jobs.forEach((job, i) => {
       const timezone = job.timezone ?? defaultZone;
       let catchUp = job.catchUp ?? m.catchUp;
@@ -365,7 +372,7 @@ export function createMaintenanceCapability(
               `no maintenance window "${job.window}" in alerts.maintenanceWindows: add one with that id, or give the job a schedule instead of a window`,
             );
           // One definition: the alert engine's window, in the alert engine's zone.
-          schedule = cronSchedule(w.cron, resolveTimeZone(config.alerts.timezone), job.offsetMinutes);
+          schedule = cronSchedule(w.cron, windowZone, job.offsetMinutes);
           const leftMs = (w.durationMinutes - job.offsetMinutes) * 60_000;
           if (leftMs <= 0)
             throw new Error(`offsetMinutes ${job.offsetMinutes} is past the end of window "${w.id}"`);
@@ -402,7 +409,7 @@ export function createMaintenanceCapability(
       out.push({
         config: job,
         name: job.name ?? job.id,
-        timezone: job.window ? resolveTimeZone(config.alerts.timezone) : timezone,
+        timezone: job.window ? windowZone : timezone,
         catchUp,
         schedule,
         timeoutMs,
@@ -510,7 +517,7 @@ export function createMaintenanceCapability(
 
   const handlers: HandlersOf<'maintenance'> = {
     'maintenance.jobs': () => ({
-      timezone: resolveTimeZone(cfg().timezone, ctx.config.current().alerts.timezone),
+      timezone: resolveTimeZone(cfg().timezone, validZone(ctx.config.current().alerts.timezone)),
       jobs: scheduler.list(),
     }),
     'maintenance.history': ({ jobId, limit, before }) => ({ runs: repo.history({ jobId, limit, before }) }),
@@ -659,4 +666,8 @@ export function createMaintenanceCapability(
     },
     close: () => scheduler.close(),
   };
+}
+
+function validZone(zone: string | undefined): string | undefined {
+  return zone !== undefined && isValidTimeZone(zone) ? zone : undefined;
 }
