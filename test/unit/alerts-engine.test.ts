@@ -248,6 +248,13 @@ describe('default rules lifecycle', () => {
     { id: 'backup-stale', series: 'backup.last_verified_age_s', bad: 100_000, good: 3_600 },
     { id: 'check-failing', series: 'check.consecutive_failures', labels: { check: 'api' }, bad: 3, good: 0 },
     { id: 'check-heal-stopped', series: 'check.heal_guard', labels: { check: 'api' }, bad: 1, good: 0 },
+    {
+      id: 'stop-provider-check',
+      series: 'check.consecutive_failures',
+      labels: { check: 'twitterapi-io' },
+      bad: 3,
+      good: 0,
+    },
     { id: 'dependency-audit', series: 'audit.findings', labels: { audit: 'npm' }, bad: 4, good: 0 },
     {
       id: 'browser-version-mismatch',

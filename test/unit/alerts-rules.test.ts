@@ -202,8 +202,9 @@ alerts:
       'stop-cost-spike',
       'stop-consecutive-failures',
       'stop-api-outage',
+      'stop-provider-check',
     ]);
-    expect(actionRules).toHaveLength(6);
+    expect(actionRules).toHaveLength(7);
   });
 
   it('the shipped config file, when it lists alert rules, lists the same ones', () => {

@@ -379,6 +379,18 @@ export const defaultRules: AlertRuleInput[] = [
     notes: 'Phase 6 synthetic_monitoring failure_threshold: 連続3回失敗.',
   },
   {
+    id: 'stop-provider-check',
+    name: 'TwitterAPI.io 障害・外形監視（緊急停止）',
+    expr: 'check.consecutive_failures{check="twitterapi-io"} >= 3',
+    for: '0',
+    severity: 'critical',
+    action: 'emergency-stop',
+    message: 'TwitterAPI.io の外形監視が {{value}} 回連続で失敗しました（5xx・無応答）: 緊急停止します',
+    notes:
+      'TASK-003 緊急停止 trigger: TwitterAPI.io障害検知, 障害対応手順 Level 3: 緊急停止実行. The shipped health check maintenance.healthChecks twitterapi-io (disabled until a bot uses the provider) failing 3 times in a row (Phase 6 連続3回失敗).',
+    runbook: 'level3-system-stop',
+  },
+  {
     id: 'check-heal-stopped',
     name: '自動復旧の停止',
     expr: 'check.heal_guard > 0',

@@ -231,7 +231,6 @@ export function createScheduler(deps: SchedulerDeps) {
         run: (ctx) => onRunnerRun(id, ctx),
       });
       registered.set(id, signature(job));
-      if (state(id).paused) runner.pause(runnerJobName(id));
     }
   }
 
@@ -294,6 +293,14 @@ export function createScheduler(deps: SchedulerDeps) {
     if (!asked) {
       const s = state(id);
       if (s.watermark !== null && slot <= s.watermark) return; // dispatched before (the clock went back)
+      if (s.paused) {
+        // The runner keeps firing a paused job so that each slot it passes is in the history.
+        const by = s.pausedBy === 'stop' ? 'the emergency stop' : 'the operator';
+        const since = s.pausedAt === null ? '' : ` since ${new Date(s.pausedAt).toISOString()}`;
+        recordNotRun(id, slot, 'schedule', 'skipped', `not started: paused by ${by}${since}`);
+        advanceWatermark(id, slot);
+        return;
+      }
       if (ctx.now - slot > LATE_MS && job.schedule) {
         // The PC slept through this slot: the catch-up policy decides, as after a restart.
         const plan = planCatchUp(job.schedule, s.watermark ?? slot - 1, ctx.now, job.catchUp);
@@ -494,7 +501,6 @@ export function createScheduler(deps: SchedulerDeps) {
     s.pausedBy = by;
     s.pausedAt = clock.now();
     saveState(s);
-    if (runner.has(runnerJobName(id))) runner.pause(runnerJobName(id));
     announce(id);
     return view(job);
   }
@@ -508,7 +514,6 @@ export function createScheduler(deps: SchedulerDeps) {
     // Slots that passed while paused were deliberately not run: no catch-up for them.
     s.watermark = Math.max(s.watermark ?? 0, clock.now());
     saveState(s);
-    if (runner.has(runnerJobName(id))) runner.resume(runnerJobName(id));
     announce(id);
     return view(job);
   }
