@@ -213,22 +213,24 @@ export class Telemetry {
         return;
       }
       wanted.add(b.bot);
+      // A bot the operator disabled in bots: is not expected to run: its switch pauses.
+      const deadMan = knownBots.get(b.bot)?.enabled === false ? { ...b.deadMan, enabled: false } : b.deadMan;
       const since = this.watchingSince.get(b.bot) ?? now;
-      this.watchingSince.set(b.bot, since);
       const existing = this.deadMen.get(b.bot);
-      if (existing) existing.reconfigure(b.deadMan, schedule);
+      if (existing) existing.reconfigure(deadMan, schedule, now);
       else
         this.deadMen.set(
           b.bot,
           new DeadMan(
             b.bot,
-            b.deadMan,
+            deadMan,
             schedule,
             since,
             { newId: () => this.deps.newId(), save: (run) => this.saveRun(run) },
             this.repo.runs(b.bot, 50),
           ),
         );
+      this.watchingSince.set(b.bot, (this.deadMen.get(b.bot) as DeadMan).watchingFrom);
     });
     for (const bot of [...this.deadMen.keys()]) if (!wanted.has(bot)) this.deadMen.delete(bot);
     // Every declared bot has its KPIs (zero until it writes), so its tiles and series exist from the start.
@@ -451,6 +453,14 @@ export class Telemetry {
   }
 
   setStopped(stopped: boolean): void {
+    if (this.stopped && !stopped) {
+      // Resumed: the runs the stop prevented are not missed runs; slots from now on are judged.
+      const now = this.deps.clock.now();
+      for (const [bot, dms] of this.deadMen) {
+        dms.watchFrom(now);
+        this.watchingSince.set(bot, dms.watchingFrom);
+      }
+    }
     this.stopped = stopped;
   }
 
