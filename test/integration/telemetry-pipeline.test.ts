@@ -19,6 +19,7 @@ import type { StopCapability } from '../../electron/core/stop/index.js';
 import type { TelemetryCapability } from '../../electron/core/telemetry/index.js';
 import { waitUntil } from '../fixtures/fake-bot/index.js';
 import { type BotWriter, startBotWriter, WRITER_TZ } from '../fixtures/telemetry/bot-writer.js';
+import { formatAsctime } from '../fixtures/telemetry/records.js';
 
 const resourcesDir = resolve(import.meta.dirname, '..', '..', 'resources');
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -28,8 +29,6 @@ afterEach(async () => {
 
 /** TwitterAPI.io's price per billed call (the shipped provider). */
 const PRICE = 0.00015;
-const ACC1 = 'log/acc1_20260105_100000.log';
-const ACC2 = 'log/acc2_20260105_100500.log';
 const CONSOLE = 'logs/console.log';
 
 function yamlString(s: string): string {
@@ -87,6 +86,8 @@ describe('bot log file → tail → parse → telemetry → emergency stop', () 
         '  bots:',
         '    - bot: nexus02',
         '      packs: [nexus02]',
+        // Its runs from its per-run log files alone (no process signals here).
+        "      deadMan: { schedule: { cron: '0 */2 * * *' }, runsFrom: [log] }",
         '    - bot: tax',
         '      packs: [tradingassistantx]',
         '',
@@ -108,6 +109,13 @@ describe('bot log file → tail → parse → telemetry → emergency stop', () 
     const alerts = (core.capabilities.get('alerts') as AlertsCapability).alerts;
     const stop = (core.capabilities.get('stop') as StopCapability).stop;
     const kpi = (bot: string) => telemetry.kpiViews().find((k) => k.bot === bot);
+
+    // Nexus 02 names each account's file of a run with the run's start (local time, to the second).
+    await new Promise((r) => setTimeout(r, 1010 - (Date.now() % 1000)));
+    const runStart = Math.floor(Date.now() / 1000) * 1000;
+    const stamp = formatAsctime(runStart).slice(0, 19).replace(/[-:]/g, '').replace(' ', '_');
+    const ACC1 = `log/acc1_${stamp}.log`;
+    const ACC2 = `log/acc2_${stamp}.log`;
 
     // What the bots write, and what it should come to (counted from these lines, not by telemetry).
     const nexusLines: { file: string; level: 'INFO' | 'WARNING'; message: string; cp932?: true }[] = [
@@ -137,6 +145,12 @@ describe('bot log file → tail → parse → telemetry → emergency stop', () 
         .sort(),
     ).toEqual(['acc1', 'acc2']);
     expect(kpi('nexus02')?.consecutiveFailures).toBe(0);
+    // The new per-run files started one run (the second account's file is the same run), at the time in
+    // the first file's name.
+    expect(telemetry.deadManState('nexus02')).toMatchObject({
+      state: 'running',
+      lastRun: { from: 'log', startedAt: runStart, finishedAt: null },
+    });
 
     // TradingAssistantX: one workflow with its API answers (each answer a billed call).
     const taxLines = [

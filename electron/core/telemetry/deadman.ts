@@ -220,6 +220,18 @@ export class DeadMan {
     }
   }
 
+  /**
+   * A run that only a new per-run log file showed (no process, exit code or execution id says when it
+   * ends) ends at the bot's last record, once the bot has written nothing for `quietMs`; its outcome is
+   * unknown.
+   */
+  finishQuietLogRun(now: number, lastRecordAt: number | undefined, quietMs: number): void {
+    const run = this.open.at(-1);
+    if (run?.from !== 'log' || run.runId !== null || lastRecordAt === undefined) return;
+    if (now - lastRecordAt < quietMs || lastRecordAt < run.startedAt) return;
+    this.observe({ kind: 'finish', bot: this.bot, at: lastRecordAt, from: 'log', ok: null });
+  }
+
   hasOpenRun(): boolean {
     return this.open.length > 0;
   }

@@ -64,6 +64,8 @@ export interface TelemetryDeps {
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const DEFAULT_TIMEZONE = 'Asia/Tokyo';
+/** A run only its per-run log file showed ends with its last record once the bot is this long quiet. */
+export const LOG_RUN_QUIET_MS = 10 * 60_000;
 /** Runs, evidence and cost rows are kept this long. */
 export const TELEMETRY_RETENTION_DAYS = 400;
 
@@ -421,6 +423,8 @@ export class Telemetry {
   observeRun(signal: RunSignal): void {
     const dms = this.deadMen.get(signal.bot);
     if (!dms) return;
+    // A per-run file from before Nexus Ops watched (its history, read at the first start) is no run of now.
+    if (signal.kind === 'start' && signal.from === 'log' && signal.at < dms.watchingFrom) return;
     dms.observe(signal);
   }
 
@@ -576,7 +580,10 @@ export class Telemetry {
   checkDeadMen(): void {
     const now = this.deps.clock.now();
     const states: DmsState[] = [];
-    for (const dms of this.deadMen.values()) states.push(dms.evaluate(now, this.stopped));
+    for (const [bot, dms] of this.deadMen) {
+      dms.finishQuietLogRun(now, this.lastRecordAt.get(bot), LOG_RUN_QUIET_MS);
+      states.push(dms.evaluate(now, this.stopped));
+    }
     if (states.length === 0) return;
     const views = states.map((s) => this.dmsView(s));
     const json = JSON.stringify(views.map((v) => [v.bot, v.state, v.reason]));
