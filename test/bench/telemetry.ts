@@ -5,12 +5,14 @@
  *   replayed in real time in 100 ms batches, the 5 s publish job, the 15 s dead-man's switch job, a real
  *   SQLite file): CPU % of one core, next to a loop that feeds the same batches to a consumer that only
  *   counts them. Also the same at full speed (records/s one core sustains).
- * - `telemetry-stop-latency`: a log record that crosses the shipped stop rule (the 5th failure in a row)
- *   entering telemetry's door → the emergency stop's `stop.progress` 'requested', in a real core; next to
- *   a sample of the same metric handed to the alert rules → the same event.
+ * - `telemetry-stop-latency`: the 5th failure in a row (the shipped stop rule) → the emergency stop's
+ *   `stop.progress` 'requested', in a real started core, three ways in the same run: the line appended
+ *   by the bot to a log file the logs capability already follows (the whole pipeline: tail job, parse,
+ *   store, `logs.records` hook, telemetry, alert rules, stop; goal p95 ≤ 2 s); the record entering
+ *   telemetry's door; a sample of the same metric handed to the alert rules (the baseline).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AlertsCapability } from '../../electron/core/alerts/index.js';
 import { systemClock } from '../../electron/core/clock/index.js';
@@ -20,13 +22,17 @@ import { openStore } from '../../electron/core/store/index.js';
 import { recordsFromLogs, Telemetry, type TelemetryCapability } from '../../electron/core/telemetry/index.js';
 import { configSchema } from '../../shared/config/schema.js';
 import { seriesKey } from '../../shared/series.js';
-import { formatAsctime, generateDay, type LogsRecord } from '../fixtures/telemetry/records.js';
+import { formatAsctime, generateDay, type LogsRecord, TZ } from '../fixtures/telemetry/records.js';
 
 const RATE = 1000;
 const BATCH_MS = 100;
 
 function percentile(sorted: number[], p: number): number {
   return Math.round((sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0) * 100) / 100;
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
 }
 
 function recordStream(): () => LogsRecord {
@@ -149,6 +155,10 @@ export async function benchTelemetry(seconds = 15) {
 export async function benchTelemetryStopLatency(n = 20) {
   const dir = mkdtempSync(join(tmpdir(), 'nexus-bench-telemetry-stop-'));
   const configFile = join(dir, 'config.yaml');
+  // The bots' folders: a path with a space and Japanese characters, as on the operator's PC.
+  const fileBotRoot = (i: number) => join(dir, 'ボット 置き場', `bot ${i}`);
+  const fileOf = (i: number) => join(fileBotRoot(i), 'log', 'acc1_20260105_100000.log');
+  for (let i = 0; i < n; i++) mkdirSync(join(fileBotRoot(i), 'log'), { recursive: true });
   // The stop's families match no process on this machine: each stop runs its whole course quickly and
   // touches nothing (other work on this machine keeps its processes).
   const never = `nexus-bench-matches-nothing-${process.pid}`;
@@ -167,6 +177,16 @@ export async function benchTelemetryStopLatency(n = 20) {
       '  graceSeconds: 0',
       '  verifySeconds: 1',
       '  resumeCooldownMinutes: 0',
+      'logs:',
+      `  timezone: ${TZ}`,
+      // A bot per iteration, each with its own followed log file (a new series, so the rule fires again).
+      'bots:',
+      ...Array.from({ length: n }, (_, i) => [
+        `  - id: bench-file-${i}`,
+        `    root: ${JSON.stringify(fileBotRoot(i))}`,
+        '    logs:',
+        "      - path: 'log/*.log'",
+      ]).flat(),
       '',
     ].join('\n'),
   );
@@ -186,8 +206,12 @@ export async function benchTelemetryStopLatency(n = 20) {
     if (e.type === 'stop.progress' && e.phase === 'requested') requested?.();
   });
   const waitRequested = () =>
-    new Promise<void>((r) => {
-      requested = r;
+    new Promise<void>((r, reject) => {
+      const timer = setTimeout(() => reject(new Error('no stop.progress requested within 30 s')), 30_000);
+      requested = () => {
+        clearTimeout(timer);
+        r();
+      };
     });
   const failures = (bot: string, from: number, count: number) =>
     recordsFromLogs(
@@ -204,9 +228,35 @@ export async function benchTelemetryStopLatency(n = 20) {
     while (stop.status().latest?.status === 'running') await new Promise((r) => setTimeout(r, 20));
     if (stop.isStopped()) await stop.resume({ actor: 'bench', reason: 'bench iteration' });
   }
+  // Started: the logs capability's tail job reads the files (every 250 ms, new files every second).
+  core.start();
+  const kpiOf = (bot: string) => telemetry.telemetry.kpiViews().find((k) => k.bot === bot);
+  const failureLine = (i: number) =>
+    `${formatAsctime(Date.now())} - WARNING - [acc1] [like] failed: 1966${i}: Message: timeout\n`;
   try {
+    const viaFile: number[] = [];
     const viaRecords: number[] = [];
     const viaSample: number[] = [];
+    const loadBefore = loadavg();
+    for (let i = 0; i < n; i++) {
+      // The bot has written 4 failures in a row (a new per-run file, found and read)...
+      const bot = `bench-file-${i}`;
+      writeFileSync(fileOf(i), [0, 1, 2, 3].map(failureLine).join(''));
+      const deadline = performance.now() + 30_000;
+      while (kpiOf(bot)?.consecutiveFailures !== 4) {
+        if (performance.now() > deadline) throw new Error(`${bot}: the 4 failures were not read in 30 s`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await alerts.idle();
+      // ...then, at a random moment of the tail job's cycle, appends the 5th.
+      await new Promise((r) => setTimeout(r, 100 + Math.random() * 500));
+      const got = waitRequested();
+      const t0 = performance.now();
+      appendFileSync(fileOf(i), failureLine(4));
+      await got;
+      viaFile.push(performance.now() - t0);
+      await settle();
+    }
     for (let i = 0; i < n; i++) {
       // A fresh bot per iteration: a new series, so the rule fires again.
       const bot = `bench-${i}`;
@@ -236,10 +286,16 @@ export async function benchTelemetryStopLatency(n = 20) {
       viaSample.push(performance.now() - t1);
       await settle();
     }
+    viaFile.sort((a, b) => a - b);
     viaRecords.sort((a, b) => a - b);
     viaSample.sort((a, b) => a - b);
     return {
       runs: n,
+      lineWrittenToStopRequestedMs: {
+        p50: percentile(viaFile, 0.5),
+        p95: percentile(viaFile, 0.95),
+        max: percentile(viaFile, 1),
+      },
       recordToStopRequestedMs: {
         p50: percentile(viaRecords, 0.5),
         p95: percentile(viaRecords, 0.95),
@@ -251,6 +307,8 @@ export async function benchTelemetryStopLatency(n = 20) {
         p95: percentile(viaSample, 0.95),
         max: percentile(viaSample, 1),
       },
+      intervals: { logsTailMs: 250, logsDiscoverMs: 1000 },
+      loadAverage: { before: loadBefore.map(round2), after: loadavg().map(round2) },
     };
   } finally {
     off();

@@ -10,6 +10,8 @@
  *   file). A record without a bot, a message or a time is skipped (counted in `skipped`).
  * - `runSignalFromExit(...)`: a supervised bot's process ended with an exit code (the bots capability's
  *   state events), or Task Scheduler's last run result of an external bot.
+ * - `runStartsFromLogs(payload, fileOf)`: a new per-run log file (Nexus 02's
+ *   `<account>_<YYYYMMDD_HHMMSS>.log`) whose first records the batch holds is the start of a run.
  */
 import type { RecordLevel, RunSignal, TelemetryRecord } from './types.js';
 
@@ -131,4 +133,54 @@ export function runSignalFromExit(e: {
     exitCode: e.exitCode,
     ...(e.runId ? { runId: e.runId } : {}),
   };
+}
+
+/** What the logs capability stored about a file (its `log_files` row). */
+export interface LogFileInfo {
+  /** The run's start from a per-run file's name (`<account>_<YYYYMMDD_HHMMSS>.log`); null for other files. */
+  runStarted: number | null;
+  /** Records stored from it so far (this batch included). */
+  records: number;
+  path: string;
+}
+
+/**
+ * Starts of runs seen as a new per-run log file appearing: a per-run file whose records are all in this
+ * batch (its first records: nothing of it was stored before). The start is the time in its name (the
+ * bot's own), or its first record's when the name gives none. Several files of one run (Nexus 02
+ * writes one per account) are the same run seen again: the dead-man's switch merges them.
+ */
+export function runStartsFromLogs(
+  payload: unknown,
+  fileOf: (fileId: number) => LogFileInfo | undefined,
+): RunSignal[] {
+  const list = Array.isArray(payload) ? payload : objectOf(payload)?.records;
+  if (!Array.isArray(list)) return [];
+  const files = new Map<number, { bot: string; first: number; firstId: string; n: number }>();
+  for (const item of list) {
+    const r = objectOf(item);
+    const fileId = r?.fileId;
+    if (typeof fileId !== 'number') continue;
+    const bot = str(r?.bot) ?? str(r?.botId);
+    const ts = timeOf(r?.ts) ?? timeOf(r?.timestamp);
+    if (bot === undefined || ts === undefined) continue;
+    const f = files.get(fileId);
+    if (f) {
+      f.n++;
+      if (ts < f.first) f.first = ts;
+    } else files.set(fileId, { bot, first: ts, firstId: str(r?.id) ?? '', n: 1 });
+  }
+  const out: RunSignal[] = [];
+  for (const [fileId, f] of files) {
+    const info = fileOf(fileId);
+    if (!info || info.runStarted === null || info.records !== f.n) continue;
+    out.push({
+      kind: 'start',
+      bot: f.bot,
+      at: Math.min(info.runStarted, f.first),
+      from: 'log',
+      evidence: `new log file ${info.path}`,
+    });
+  }
+  return out;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ConfigIssue } from '../../../shared/config/schema.js';
 import type { Capability, CoreContext, HandlersOf } from '../capability/index.js';
 import type { JobSpec } from '../jobs/index.js';
-import { recordsFromLogs, runSignalFromExit } from './adapter.js';
+import { type LogFileInfo, recordsFromLogs, runSignalFromExit, runStartsFromLogs } from './adapter.js';
 import { Telemetry } from './engine.js';
 import type { RunSignal, TelemetryRecord } from './types.js';
 
@@ -80,8 +80,32 @@ export function createTelemetryCapability(
       };
     },
   });
-  // Records the logs capability stored (masked): what the KPIs, the cost and the stop rules read.
-  ctx.hooks.on('logs.records', (payload) => telemetry.ingest(recordsFromLogs(payload)));
+  // Records the logs capability stored (masked): what the KPIs, the cost and the stop rules read; a new
+  // per-run file among them is a run's start for the dead-man's switch (the logs capability's file row
+  // says whether the file is a per-run file and whether these are its first records).
+  let fileRow: ((id: number) => LogFileInfo | undefined) | undefined;
+  const fileOf = (id: number): LogFileInfo | undefined => {
+    try {
+      fileRow ??= (() => {
+        const q = ctx.store.db.prepare<
+          [number],
+          { path: string; run_started: number | null; records: number }
+        >('SELECT path, run_started, records FROM log_files WHERE id = ?');
+        return (fileId: number) => {
+          const r = q.get(fileId);
+          return r ? { path: r.path, runStarted: r.run_started, records: r.records } : undefined;
+        };
+      })();
+      return fileRow(id);
+    } catch (err) {
+      ctx.log.warn(`telemetry: cannot read the log file ${id}: ${err instanceof Error ? err.message : err}`);
+      return undefined;
+    }
+  };
+  ctx.hooks.on('logs.records', (payload) => {
+    telemetry.ingest(recordsFromLogs(payload));
+    for (const signal of runStartsFromLogs(payload, fileOf)) telemetry.observeRun(signal);
+  });
   // A supervised bot's run ended with an exit code: the dead-man's switch tells a failed run from a good one.
   const exitsSeen = new Map<string, number>();
   ctx.hooks.on('bots.state', ({ bot }) => {

@@ -8,9 +8,10 @@
  * - down: two slots in a row missed; started but not finished within maxRun; finished too fast (#236);
  *   finished with an error (or, with `failureRate`, too many of the last runs failed: #858); runs too
  *   often, or a second start while a run was going (#17);
- * - paused: the emergency stop holds the bots, or the switch is turned off.
+ * - paused: the emergency stop holds the bots, or the switch is turned off (or its bot disabled).
  *
- * Slots before Nexus Ops started watching are not judged (it cannot know what happened then).
+ * Slots before Nexus Ops started watching are not judged (it cannot know what happened then), nor those
+ * while the emergency stop held the bots or the switch was off.
  */
 import type { DeadManConfig } from '../../../shared/config/telemetry.js';
 import type { Schedule } from './periods.js';
@@ -125,9 +126,23 @@ export class DeadMan {
     this.finished = this.finished.slice(-KEEP_FINISHED);
   }
 
-  reconfigure(config: DeadManConfig, schedule: Schedule): void {
+  /** A switch turned back on (or its bot enabled again) is watched from `now`, like a new one. */
+  reconfigure(config: DeadManConfig, schedule: Schedule, now: number): void {
+    if (!this.config.enabled && config.enabled) this.watchFrom(now);
     this.config = config;
     this.schedule = schedule;
+  }
+
+  /**
+   * Slots before `at` are not judged from now on: the emergency stop held the bots until then (the runs
+   * it prevented are not missed runs), or the switch was off.
+   */
+  watchFrom(at: number): void {
+    if (at > this.watchingSince) this.watchingSince = at;
+  }
+
+  get watchingFrom(): number {
+    return this.watchingSince;
   }
 
   private get minGapMs(): number {
@@ -203,6 +218,18 @@ export class DeadMan {
       this.finished.push(run);
       this.deps.save(run);
     }
+  }
+
+  /**
+   * A run that only a new per-run log file showed (no process, exit code or execution id says when it
+   * ends) ends at the bot's last record, once the bot has written nothing for `quietMs`; its outcome is
+   * unknown.
+   */
+  finishQuietLogRun(now: number, lastRecordAt: number | undefined, quietMs: number): void {
+    const run = this.open.at(-1);
+    if (run?.from !== 'log' || run.runId !== null || lastRecordAt === undefined) return;
+    if (now - lastRecordAt < quietMs || lastRecordAt < run.startedAt) return;
+    this.observe({ kind: 'finish', bot: this.bot, at: lastRecordAt, from: 'log', ok: null });
   }
 
   hasOpenRun(): boolean {

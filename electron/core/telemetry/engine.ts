@@ -64,6 +64,8 @@ export interface TelemetryDeps {
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const DEFAULT_TIMEZONE = 'Asia/Tokyo';
+/** A run only its per-run log file showed ends with its last record once the bot is this long quiet. */
+export const LOG_RUN_QUIET_MS = 10 * 60_000;
 /** Runs, evidence and cost rows are kept this long. */
 export const TELEMETRY_RETENTION_DAYS = 400;
 
@@ -213,22 +215,24 @@ export class Telemetry {
         return;
       }
       wanted.add(b.bot);
+      // A bot the operator disabled in bots: is not expected to run: its switch pauses.
+      const deadMan = knownBots.get(b.bot)?.enabled === false ? { ...b.deadMan, enabled: false } : b.deadMan;
       const since = this.watchingSince.get(b.bot) ?? now;
-      this.watchingSince.set(b.bot, since);
       const existing = this.deadMen.get(b.bot);
-      if (existing) existing.reconfigure(b.deadMan, schedule);
+      if (existing) existing.reconfigure(deadMan, schedule, now);
       else
         this.deadMen.set(
           b.bot,
           new DeadMan(
             b.bot,
-            b.deadMan,
+            deadMan,
             schedule,
             since,
             { newId: () => this.deps.newId(), save: (run) => this.saveRun(run) },
             this.repo.runs(b.bot, 50),
           ),
         );
+      this.watchingSince.set(b.bot, (this.deadMen.get(b.bot) as DeadMan).watchingFrom);
     });
     for (const bot of [...this.deadMen.keys()]) if (!wanted.has(bot)) this.deadMen.delete(bot);
     // Every declared bot has its KPIs (zero until it writes), so its tiles and series exist from the start.
@@ -419,6 +423,8 @@ export class Telemetry {
   observeRun(signal: RunSignal): void {
     const dms = this.deadMen.get(signal.bot);
     if (!dms) return;
+    // A per-run file from before Nexus Ops watched (its history, read at the first start) is no run of now.
+    if (signal.kind === 'start' && signal.from === 'log' && signal.at < dms.watchingFrom) return;
     dms.observe(signal);
   }
 
@@ -451,6 +457,14 @@ export class Telemetry {
   }
 
   setStopped(stopped: boolean): void {
+    if (this.stopped && !stopped) {
+      // Resumed: the runs the stop prevented are not missed runs; slots from now on are judged.
+      const now = this.deps.clock.now();
+      for (const [bot, dms] of this.deadMen) {
+        dms.watchFrom(now);
+        this.watchingSince.set(bot, dms.watchingFrom);
+      }
+    }
     this.stopped = stopped;
   }
 
@@ -566,7 +580,10 @@ export class Telemetry {
   checkDeadMen(): void {
     const now = this.deps.clock.now();
     const states: DmsState[] = [];
-    for (const dms of this.deadMen.values()) states.push(dms.evaluate(now, this.stopped));
+    for (const [bot, dms] of this.deadMen) {
+      dms.finishQuietLogRun(now, this.lastRecordAt.get(bot), LOG_RUN_QUIET_MS);
+      states.push(dms.evaluate(now, this.stopped));
+    }
     if (states.length === 0) return;
     const views = states.map((s) => this.dmsView(s));
     const json = JSON.stringify(views.map((v) => [v.bot, v.state, v.reason]));

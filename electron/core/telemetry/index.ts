@@ -2,7 +2,13 @@
  * The telemetry door: bot KPIs and API cost from what the bots write, budgets, the dead-man's switch per
  * bot, and the evidence behind automatic stops.
  */
-export { recordFromLog, recordsFromLogs, runSignalFromExit } from './adapter.js';
+export {
+  type LogFileInfo,
+  recordFromLog,
+  recordsFromLogs,
+  runSignalFromExit,
+  runStartsFromLogs,
+} from './adapter.js';
 export {
   createTelemetryCapability,
   TELEMETRY_PUBLISH_JOB,

@@ -64,14 +64,26 @@ export function compileRules(raw: readonly unknown[]): { rules: CompiledRule[]; 
   return { rules, problems };
 }
 
-/** A dotted path into structured fields: `metadata.status`. */
-export function fieldAt(fields: Readonly<Record<string, unknown>> | undefined, path: string): unknown {
+function walk(fields: Readonly<Record<string, unknown>> | undefined, path: string): unknown {
   let cur: unknown = fields;
   for (const part of path.split('.')) {
     if (cur === null || typeof cur !== 'object') return undefined;
     cur = (cur as Record<string, unknown>)[part];
   }
   return cur;
+}
+
+const METADATA = 'metadata.';
+
+/**
+ * A dotted path into structured fields: `metadata.status`. The logs capability's JSON parser lifts the
+ * keys of a Phase 6 record's `metadata` object into the record's fields, so `metadata.status` also
+ * finds a lifted `status` (the path the config documents works on what the logs capability stores).
+ */
+export function fieldAt(fields: Readonly<Record<string, unknown>> | undefined, path: string): unknown {
+  const direct = walk(fields, path);
+  if (direct !== undefined || !path.startsWith(METADATA) || !fields || 'metadata' in fields) return direct;
+  return walk(fields, path.slice(METADATA.length));
 }
 
 function numberOf(text: string | undefined): number | undefined {
