@@ -7,7 +7,6 @@
  * and does the same. Without --yes it only says what would be replaced.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { BackupView, RestoreResult } from '../../../shared/api/maintenance.js';
@@ -15,6 +14,7 @@ import { botsConfigSchema } from '../../../shared/config/bots.js';
 import { DEFAULT_PORT, serverConfigSchema } from '../../../shared/config/core.js';
 import { maintenanceConfigSchema } from '../../../shared/config/maintenance.js';
 import { stopConfigSchema } from '../../../shared/config/stop.js';
+import { cliActor, readApiToken } from '../cli/index.js';
 import { systemClock } from '../clock/index.js';
 import { type Migration, openStore } from '../store/index.js';
 import { backupsDir, listBackups, NotFoundError, verifyBackup } from './backup.js';
@@ -75,16 +75,6 @@ function loadSections(options: BackupCliOptions, io: BackupCliIo) {
     stop: section('stop', stopConfigSchema),
     port: Number(options.port ?? env.NEXUS_OPS_PORT ?? server.port ?? DEFAULT_PORT),
   };
-}
-
-function token(options: BackupCliOptions): string | null {
-  const env = options.env ?? process.env;
-  if (env.NEXUS_OPS_TOKEN?.trim()) return env.NEXUS_OPS_TOKEN.trim();
-  try {
-    return readFileSync(join(options.dataDir, 'api-token'), 'utf8').trim() || null;
-  } catch {
-    return null;
-  }
 }
 
 /** The running app's answer, or null when none answers (then the CLI does the work itself). */
@@ -191,13 +181,18 @@ export async function runBackupCli(
       );
       return 2;
     }
-    const actor = options.actor?.trim() || `cli:${safeUser(options.env ?? process.env)}`;
-    const answer = await askApp<RestoreResult>(c.port, token(options), 'maintenance.restore', {
-      backupId: id,
-      scope,
-      actor,
-      confirm: id,
-    });
+    const actor = cliActor(options.actor, options.env);
+    const answer = await askApp<RestoreResult>(
+      c.port,
+      readApiToken(options.dataDir, options.env),
+      'maintenance.restore',
+      {
+        backupId: id,
+        scope,
+        actor,
+        confirm: id,
+      },
+    );
     if (answer?.ok === false) {
       io.err(`nexus-ops: restore refused by the running app: ${answer.message}\n`);
       return 1;
@@ -236,14 +231,5 @@ export async function runBackupCli(
     const refused = err instanceof RestoreRefused || err instanceof NotFoundError;
     io.err(`nexus-ops: ${refused ? '' : 'backup: '}${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
-  }
-}
-
-function safeUser(env: NodeJS.ProcessEnv): string {
-  if (env.USER ?? env.USERNAME) return (env.USER ?? env.USERNAME) as string;
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
   }
 }
