@@ -124,25 +124,45 @@ export class Schedule {
     }
   }
 
+  // The pages, the reminder job and the overdue gauge ask about the same slots every minute, and a cron
+  // step costs a parse: remember the interval between the two slots around the last time asked, and
+  // the slots of the last few days.
+  private lo = Number.NaN;
+  private hi = Number.NaN;
+  private readonly spans = new Map<string, readonly number[]>();
+
+  private around(t: number): void {
+    if (t >= this.lo && t < this.hi) return;
+    this.lo = this.step(t + 1, 'prev') ?? Number.NEGATIVE_INFINITY;
+    this.hi = this.step(t, 'next') ?? Number.POSITIVE_INFINITY;
+  }
+
   /** The first slot strictly after `after`, or null. */
   next(after: number): number | null {
-    return this.step(after, 'next');
+    this.around(after);
+    return Number.isFinite(this.hi) ? this.hi : null;
   }
 
   /** The last slot at or before `at`, or null. */
   latest(at: number): number | null {
-    return this.step(at + 1, 'prev');
+    this.around(at);
+    return Number.isFinite(this.lo) ? this.lo : null;
   }
 
   /** Every slot in [from, to). */
   between(from: number, to: number): number[] {
+    const key = `${from}:${to}`;
+    const known = this.spans.get(key);
+    if (known) return [...known];
     const out: number[] = [];
     let t = this.next(from - 1);
     while (t !== null && t < to && out.length < 1000) {
       out.push(t);
       t = this.next(t);
     }
-    return out;
+    if (this.spans.size >= 8) this.spans.clear();
+    this.spans.set(key, out);
+    return [...out];
   }
 
   private step(at: number, dir: 'next' | 'prev'): number | null {

@@ -31,6 +31,8 @@ function cronStep(expr: string, tz: string, at: number, dir: 'prev' | 'next'): n
 export class Calendar {
   private day: Period | null = null;
   private month: Period | null = null;
+  private days: Period[] | null = null;
+  private daysMonth = '';
   private readonly dateFormat: Intl.DateTimeFormat;
 
   constructor(readonly timezone: string) {
@@ -45,6 +47,11 @@ export class Calendar {
   dayOf(ts: number): Period {
     const d = this.day;
     if (d && ts >= d.start && ts < d.end) return d;
+    const known = this.days?.find((p) => ts >= p.start && ts < p.end);
+    if (known) {
+      this.day = known;
+      return known;
+    }
     const start = cronStep('0 0 * * *', this.timezone, ts + 1, 'prev');
     const end = cronStep('0 0 * * *', this.timezone, ts, 'next');
     const p = { key: this.dateFormat.format(new Date(start + 1)), start, end };
@@ -62,15 +69,19 @@ export class Calendar {
     return p;
   }
 
-  /** Days of the month containing `ts`, oldest first. */
+  /** Days of the month containing `ts`, oldest first; kept for the month (the cost view asks every 5 s). */
   daysOfMonth(ts: number): Period[] {
     const month = this.monthOf(ts);
+    if (this.days && this.daysMonth === month.key) return this.days;
     const out: Period[] = [];
+    this.days = null;
     for (let t = month.start; t < month.end; ) {
       const d = this.dayOf(t);
       out.push(d);
       t = d.end;
     }
+    this.days = out;
+    this.daysMonth = month.key;
     return out;
   }
 }
