@@ -185,7 +185,7 @@ export function createCore(options: CoreOptions): Core {
   const storeCap = createStoreCapability(ctx);
   const monitor = createMonitorCapability(ctx, { platform, jobStatus: (n) => jobs.status(n) });
   const notify = createNotifyCapability(ctx, { desktop });
-  const bots = createBotsCapability(ctx, { platform, jobs });
+  const bots = createBotsCapability(ctx, { platform, jobs, recentProcesses: monitor.recentProcesses });
   const maintenance = createMaintenanceCapability(ctx, {
     platform,
     jobs,

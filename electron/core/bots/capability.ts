@@ -6,7 +6,7 @@ import type { Config, ConfigIssue } from '../../../shared/config/schema.js';
 import { seriesKey } from '../../../shared/series.js';
 import type { Capability, CoreContext, HandlersOf } from '../capability/index.js';
 import type { JobRunner, JobSpec } from '../jobs/index.js';
-import type { Platform } from '../platform/index.js';
+import type { Platform, ProcessInfo } from '../platform/index.js';
 import type { BotSchedulePauser } from '../stop/index.js';
 import { nodeRelayLauncher, type RelayLauncher } from './relay-launcher.js';
 import { createBotsRepo } from './repo.js';
@@ -21,6 +21,11 @@ export interface BotsCapability extends Capability {
 
 export interface BotsCapabilityDeps {
   platform: Pick<Platform, 'processes' | 'killer'>;
+  /**
+   * The process table for the bots' process counts: the monitor's last scan when it is young enough,
+   * so that a configured bot does not mean a second scan of every process each second. Default: a scan.
+   */
+  recentProcesses?: (maxAgeMs: number) => Promise<ProcessInfo[]>;
   /** The core job runner: one calendar job per scheduled bot, re-made when the config changes. */
   jobs: Pick<JobRunner, 'add' | 'remove' | 'has'>;
   /** The relay bundle; default `bot-relay.cjs` next to the running bundle (dist/electron). */
@@ -71,6 +76,10 @@ export function createBotsCapability(ctx: CoreContext, deps: BotsCapabilityDeps)
     bots,
     repo,
     processes: deps.platform.processes,
+    scanProcesses: () => {
+      const maxAge = ctx.config.current().monitor.processIntervalSeconds * 1000;
+      return deps.recentProcesses ? deps.recentProcesses(maxAge) : deps.platform.processes.list();
+    },
     killer: deps.platform.killer,
     launcher: () => launcher,
     env: process.env,

@@ -37,6 +37,8 @@ export interface SupervisorDeps {
   bots: () => readonly BotConfig[];
   repo: BotsRepo;
   processes: ProcessSource;
+  /** The table for the per-scan process counts (may be up to one scan old); default processes.list. */
+  scanProcesses?: () => Promise<ProcessInfo[]>;
   killer: ProcessKiller;
   /** null when no relay can be found (a config issue says so); supervised bots then cannot start. */
   launcher: () => RelayLauncher | null;
@@ -871,7 +873,7 @@ export function createSupervisor(deps: SupervisorDeps): Supervisor {
       const ts = now();
       // No bot configured: no second process scan next to the monitor's.
       if (runtimes.size === 0) return { ts, samples: [] };
-      const list = await deps.processes.list();
+      const list = await (deps.scanProcesses ? deps.scanProcesses() : deps.processes.list());
       const children = new Map<number, ProcessInfo[]>();
       for (const p of list) {
         const siblings = children.get(p.ppid);

@@ -10,6 +10,8 @@ export interface MonitorCapability extends Capability {
   readonly monitor: Monitor;
   /** The family classifier bound to the current config: the emergency stop picks its targets with it. */
   classify(processes: readonly ProcessInfo[]): ReturnType<typeof classifyProcesses>;
+  /** The monitor's last process table when young enough (Monitor.recentProcesses). */
+  recentProcesses(maxAgeMs: number): Promise<ProcessInfo[]>;
 }
 
 export const SAMPLE_JOB = 'monitor.sample';
@@ -86,6 +88,7 @@ export function createMonitorCapability(
     monitor,
     handlers,
     jobs,
+    recentProcesses: (maxAgeMs) => monitor.recentProcesses(maxAgeMs),
     classify: (processes) =>
       classifyProcesses(processes, monitorConfig().families, { botFolders: folders() }),
     close: () => monitor.close(),

@@ -16,7 +16,7 @@ import type { SystemSnapshot } from '../../../shared/api/system.js';
 import { type MonitorConfig, monitorConfigSchema } from '../../../shared/config/monitor.js';
 import { type Sample, seriesKey } from '../../../shared/series.js';
 import type { Clock } from '../clock/index.js';
-import type { Platform } from '../platform/index.js';
+import type { Platform, ProcessInfo } from '../platform/index.js';
 import { createPlatform } from '../platform/index.js';
 import { readTier } from '../store/index.js';
 import { leakTrend } from './leak.js';
@@ -88,6 +88,11 @@ export interface Monitor {
   families(): FamiliesView | undefined;
   /** undefined before the first scan; throws ApiFailure not_found for an unknown family. */
   instances(family: string): InstancesView | undefined;
+  /**
+   * The process table of the last scan when it is at most `maxAgeMs` old, else a new one: for views
+   * that can live with a second-old table (bot process counts), never for the emergency stop.
+   */
+  recentProcesses(maxAgeMs: number): Promise<ProcessInfo[]>;
   /** Waits for a running cycle and releases the platform when the monitor created it. */
   close(): Promise<void>;
 }
@@ -111,6 +116,7 @@ export function createMonitor(opts: MonitorOptions): Monitor {
   const storeWindow = createStoreWindow();
   let latest: MonitorCycle | undefined;
   let latestScan: ProcessScan | undefined;
+  let lastList: { at: number; list: ProcessInfo[] } | null = null;
   let leaks = new Map<string, LeakTrend>();
   let lastCycleMs = 0;
   const last = { disks: undefined as number | undefined, procs: undefined as number | undefined };
@@ -155,6 +161,7 @@ export function createMonitor(opts: MonitorOptions): Monitor {
     let scan: ProcessScan | undefined;
     if (due(last.procs, cfg.processIntervalSeconds, ts)) {
       const list = await plat.processes.list();
+      lastList = { at: opts.clock.now(), list };
       scan = tracker.update(ts, list, cfg.families, botFolders(), leaks);
       latestScan = scan;
       last.procs = ts;
@@ -198,6 +205,12 @@ export function createMonitor(opts: MonitorOptions): Monitor {
 
   return {
     sampleOnce,
+    async recentProcesses(maxAgeMs) {
+      if (lastList && opts.clock.now() - lastList.at <= maxAgeMs) return lastList.list;
+      const list = await getPlatform().processes.list();
+      lastList = { at: opts.clock.now(), list };
+      return list;
+    },
     latest: () => latest,
     stats: () => ({ lastCycleMs }),
     metrics: () => latest?.metrics,
