@@ -197,9 +197,11 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
     // The operator's link for Alertmanager first, then the rule's own runbook (a shipped runbook's id
     // becomes its page in the dashboard, as in the PC's messages), then a Prometheus-style label.
     const configured = cfg.alertmanager.runbooks[a.ruleId];
+    const label = rule?.labels.runbook_url;
     const runbook = configured
       ? tryResolve(configured)
-      : (runbookLink(a.runbook ?? rule?.runbook, deps.dashboardUrl(), a.id) ?? rule?.labels.runbook_url);
+      : (runbookLink(a.runbook ?? rule?.runbook, deps.dashboardUrl(), a.id) ??
+        (label ? tryResolve(label) : undefined));
     if (runbook) annotations.runbook_url = runbook;
     const dashboard = dashboardLink(cfg.dashboardUrl, instance) ?? rule?.labels.dashboard_url;
     if (dashboard) annotations.dashboard_url = dashboard;
