@@ -75,7 +75,7 @@ const WORDS = [
  */
 export async function benchIncidentSearch(
   count = 100_000,
-  logLines = Number(process.env.OPSDAY_LOG_LINES ?? 1_030_000),
+  logLines = Number(process.env.OPSDAY_LOG_LINES ?? 1_060_000),
 ) {
   const incidents = incidentFigure(count);
   const logRecords = await logSearchFigure(logLines);
@@ -213,7 +213,7 @@ const QUERIES = [
 
 /**
  * The log half: Nexus 02's Python-logging text from the logs bench's corpus generator (5 % of the
- * lines in tracebacks; `logLines` lines give about 1 M records), read and stored by the logs
+ * lines in tracebacks: 1 060 000 lines are about 1 010 000 records), read and stored by the logs
  * capability in a real core, then the incident figure's queries and the Logs page's kind (pieces of
  * stored Japanese words) through `logs.search`, first page of 50, newest first. Baseline in the same
  * run: a plain `instr()` scan over the same tables for the same queries.
