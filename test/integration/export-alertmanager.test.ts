@@ -1,8 +1,9 @@
 /**
  * A real Alertmanager (Debian's binary, on 127.0.0.1) receives the alerts of a real headless Nexus Ops
  * whose rules watch real python3 processes, and notifies a webhook receiver of the test's own:
- * - a firing alert arrives with its labels and annotations, shows in Alertmanager's API and is
- *   refreshed (endsAt moves on) while it fires;
+ * - a firing alert arrives with its labels and annotations (a rule's shipped runbook as a runbook_url
+ *   link to its page in the PC's dashboard), shows in Alertmanager's API and is refreshed (endsAt
+ *   moves on) while it fires;
  * - its resolution arrives with endsAt = the moment Nexus Ops resolved it (not an expiry);
  * - a silence created in Alertmanager suppresses it there and changes nothing in Nexus Ops (no
  *   Nexus Ops silence, the alert still firing and still forwarded); a Nexus Ops silence ends it in
@@ -25,6 +26,8 @@ const TAG = randomBytes(4).toString('hex');
 const FIRE_MARKER = `nexus-am-fire-${TAG}`;
 const SILENCE_MARKER = `nexus-am-silence-${TAG}`;
 const INSTANCE = `test-pc-${TAG}`;
+/** Where the on-call opens this PC's Nexus Ops (its shipped runbooks' pages). */
+const NEXUS_DASHBOARD = 'http://nexus-pc.example:17380/';
 
 interface AmAlert {
   labels: Record<string, string>;
@@ -114,7 +117,10 @@ beforeAll(async () => {
       '  rules:',
       '    - { id: am-fire, name: テスト発火, expr: \'proc.count{family="am-fire"} > 0\', severity: critical,',
       '        clearFor: 0, labels: { team: bots-a }, message: "{{labels.family}} に {{value}} 個" }',
-      '    - { id: am-silence, expr: \'proc.count{family="am-silence"} > 0\', severity: warning, clearFor: 0 }',
+      '    - { id: am-silence, expr: \'proc.count{family="am-silence"} > 0\', severity: warning, clearFor: 0,',
+      '        runbook: level3-system-stop }',
+      'notify:',
+      `  dashboardUrl: ${NEXUS_DASHBOARD}`,
       'export:',
       `  instance: ${INSTANCE}`,
       '  dashboardUrl: https://grafana.example/d/nexus-ops/nexus-ops?var-instance={{instance}}',
@@ -202,9 +208,14 @@ describe.skipIf(skip)('Nexus Ops alerts in a real Alertmanager', () => {
 
   it('keep Alertmanager silences and Nexus Ops silences apart', async () => {
     startProcess(SILENCE_MARKER);
-    await eventually(
-      async () => ((await amAlerts('NexusAmSilence')).length === 1 ? true : undefined),
-      'the alert',
+    const [arrived] = await eventually(async () => {
+      const list = await amAlerts('NexusAmSilence');
+      return list.length === 1 ? list : undefined;
+    }, 'the alert');
+    // The rule's own runbook (a shipped one) arrives as a link to its page in this PC's dashboard.
+    const local0 = await nexusAlert('am-silence');
+    expect(arrived!.annotations.runbook_url).toBe(
+      `${NEXUS_DASHBOARD}#/incidents/runbook/level3-system-stop?subject=alert:${encodeURIComponent(local0!.id)}`,
     );
 
     // A silence in Alertmanager (the team's on-call silencing it centrally)…

@@ -1,8 +1,8 @@
 /**
  * The export inside a real core (real SQLite file, real config file): off by default, the scrape token
  * (required, separate from the API token, `${env:NAME}`), config problems with their line, the
- * separate listener on another address (warning; never without the token), and the route of the
- * app's HTTP server.
+ * separate listener on another address (warning; never without the token), the route of the app's
+ * HTTP server, and the maintenance capability's last backup (its age) in the exposition.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -10,7 +10,9 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ExportCapability } from '../../electron/core/export/index.js';
 import { type Core, createCore, type Logger } from '../../electron/core/index.js';
+import { METRICS_JOB } from '../../electron/core/maintenance/index.js';
 import { type RunningServer, startServer } from '../../electron/core/server/index.js';
+import type { BackupView, JobView } from '../../shared/api/maintenance.js';
 import type { AppStatus } from '../../shared/api/system.js';
 import { eventually, freePort } from '../helpers/export-stack.js';
 
@@ -224,4 +226,47 @@ describe('GET /metrics through core', () => {
     await expect(fetch(listener.url)).rejects.toThrow();
     expect((await h.exporter.scrape(`Bearer ${SCRAPE_TOKEN}`)).status).toBe(404);
   });
+
+  it("shows the last backup's age, size and verification once maintenance has made one", async () => {
+    process.env.NEXUS_TEST_SCRAPE_TOKEN = SCRAPE_TOKEN;
+    const h = start(
+      `${enabled()}maintenance:\n  jobs:\n    - { id: backup, kind: builtin, task: backup, schedule: "0 3 * * *" }\n`,
+    );
+    const sampleOf = (body: string, name: string): number | undefined => {
+      const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(body);
+      return m ? Number(m[1]) : undefined;
+    };
+    const scrape = async () => (await h.exporter.scrape(`Bearer ${SCRAPE_TOKEN}`)).body;
+    // No backup yet: the metric is declared, with no value (not a made-up age).
+    await h.core.jobs.runNow(METRICS_JOB);
+    const before = await scrape();
+    expect(before).toContain('# TYPE nexus_backup_last_verified_age_seconds gauge');
+    expect(sampleOf(before, 'nexus_backup_last_verified_age_seconds')).toBeUndefined();
+
+    const run = await h.core.dispatcher.call('maintenance.run', { jobId: 'backup' });
+    expect(run.ok).toBe(true);
+    const done = await eventually(
+      async () => {
+        const r = await h.core.dispatcher.call('maintenance.jobs', {});
+        const job = r.ok ? (r.value as { jobs: JobView[] }).jobs.find((j) => j.id === 'backup') : undefined;
+        return job?.lastRun?.finishedAt ? job.lastRun : undefined;
+      },
+      'the backup to finish',
+      60_000,
+    );
+    expect(done.status).toBe('ok');
+    const listed = await h.core.dispatcher.call('maintenance.backups', {});
+    const backup = (listed as { ok: true; value: { backups: BackupView[] } }).value.backups[0]!;
+    expect(backup.verification.status).toBe('ok');
+
+    // The maintenance metrics job publishes (every minute; run now), and /metrics shows it.
+    await h.core.jobs.runNow(METRICS_JOB);
+    const after = await scrape();
+    const age = sampleOf(after, 'nexus_backup_last_verified_age_seconds');
+    const sinceVerified = (Date.now() - backup.verification.at!) / 1000;
+    expect(age).toBeGreaterThanOrEqual(0);
+    expect(age).toBeLessThanOrEqual(sinceVerified);
+    expect(sampleOf(after, 'nexus_backup_size_bytes')).toBe(backup.sizeBytes);
+    expect(sampleOf(after, 'nexus_backup_verify_failed')).toBe(0);
+  }, 90_000);
 });

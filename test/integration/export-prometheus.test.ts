@@ -6,15 +6,18 @@
  * - the CPU figure Prometheus stored equals /proc/stat's over the same window, within a point;
  * - the bot-family count Prometheus returns equals the processes the test started, and follows them;
  * - no secret and no unbounded label in the exposition (process churn adds no series);
- * - every query of the shipped Grafana dashboard runs, and the generated rule file loads and evaluates.
+ * - every query of the shipped Grafana dashboard runs (its Bots (telemetry) panels show a bot whose
+ *   real log file telemetry read), and the generated rule file loads and evaluates.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allMetrics } from '../../shared/metrics/catalog.js';
+import { formatAsctime } from '../fixtures/telemetry/records.js';
 import {
   eventually,
   missing,
@@ -37,6 +40,33 @@ const LIVE_SECONDS = 5;
 
 let app: Headless;
 let prometheus: Server;
+/** A Nexus 02 bot's folder: a per-run log file in its real format, which telemetry turns into bot.* metrics. */
+let botRoot: string;
+/** The bot metrics telemetry publishes for it (what the dashboard's Bots (telemetry) row shows). */
+const BOT_METRICS = ['nexus_bot_success_rate_ratio', 'nexus_bot_consecutive_failures', 'nexus_bot_dms_state'];
+
+/**
+ * One Nexus 02 run in its per-run file of acc1 (Python logging text): four successes, then two failures
+ * (enough outcomes for a success rate; a streak of two raises no alert).
+ */
+function writeBotLog(): void {
+  const now = Date.now();
+  mkdirSync(join(botRoot, 'log'), { recursive: true });
+  const stamp = formatAsctime(now - 120_000)
+    .slice(0, 19)
+    .replace(/[-: ]/g, '')
+    .replace(/^(\d{8})/, '$1_');
+  const outcomes = ['success', 'success', 'success', 'success', 'failed', 'failed'];
+  const lines = outcomes.map((o, i) => {
+    const at = formatAsctime(now - 60_000 + i * 5_000);
+    const id = `19660000000000000${i}`;
+    return o === 'success'
+      ? `${at} - INFO - [acc1] [like] success: ${id}`
+      : `${at} - WARNING - [acc1] [like] failed: ${id}: Message: element click intercepted`;
+  });
+  writeFileSync(join(botRoot, 'log', `acc1_${stamp}.log`), `${lines.join('\n')}\n`);
+}
+
 const bots: ChildProcess[] = [];
 
 function startBot(extraArg = ''): ChildProcess {
@@ -91,6 +121,8 @@ function labelValues(text: string): Map<string, Set<string>> {
 beforeAll(async () => {
   if (skip) return;
   for (let i = 0; i < 3; i++) startBot();
+  botRoot = mkdtempSync(join(tmpdir(), 'nexus-export-bot-'));
+  writeBotLog();
   const rules = readFileSync(join(repoRoot, 'resources', 'prometheus', 'nexus-ops-rules.yml'), 'utf8');
   app = await startHeadless({
     config: [
@@ -100,6 +132,15 @@ beforeAll(async () => {
       '  families:',
       `    - { name: export-bots, cmdline: '${MARKER}' }`,
       '    - { name: python, exe: python3 }',
+      'bots:',
+      `  - { id: nexus02, root: ${JSON.stringify(botRoot)}, logs: [{ path: 'log/*.log', format: python }] }`,
+      'logs:',
+      '  timezone: Asia/Tokyo',
+      'telemetry:',
+      '  bots:',
+      '    - bot: nexus02',
+      '      packs: [nexus02]',
+      '      deadMan: { schedule: { everyMinutes: 15 } }',
       'notify:',
       '  channels:',
       '    - { id: slack, type: slack, enabled: false, webhookUrl: "${env:EXPORT_TEST_SLACK}" }',
@@ -139,6 +180,7 @@ afterAll(async () => {
   await prometheus?.close();
   await app?.close();
   await Promise.all(bots.map(stopBot));
+  if (botRoot) rmSync(botRoot, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 describe.skipIf(skip)('Prometheus scraping a headless Nexus Ops', () => {
@@ -318,7 +360,22 @@ describe.skipIf(skip)('Prometheus scraping a headless Nexus Ops', () => {
   it('answers every query of the shipped Grafana dashboard, naming only exported metrics', async () => {
     const dashboard = JSON.parse(
       readFileSync(resolve(repoRoot, 'resources', 'grafana', 'nexus-ops-dashboard.json'), 'utf8'),
-    ) as { panels: { title: string; targets?: { expr: string }[] }[] };
+    ) as {
+      panels: { title: string; targets?: { expr: string }[] }[];
+      templating: { list: { name: string; definition?: string }[] };
+    };
+    // The bot's telemetry has reached Prometheus (the Bots (telemetry) row has something to show).
+    await eventually(
+      async () => {
+        for (const name of BOT_METRICS) {
+          if ((await query(prometheus.url, `${name}{job="nexus-ops", bot="nexus02"}`)).length === 0)
+            return undefined;
+        }
+        return true;
+      },
+      'the bot telemetry in Prometheus',
+      40_000,
+    );
     const exposition = (await scrape()).text;
     const exprs = dashboard.panels.flatMap((p) =>
       (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })),
@@ -330,12 +387,39 @@ describe.skipIf(skip)('Prometheus scraping a headless Nexus Ops', () => {
         .replaceAll('$__rate_interval', '1m')
         .replaceAll('"$job"', '"nexus-ops"')
         .replaceAll('"$instance"', '".*"')
-        .replaceAll('"$family"', '".*"');
+        .replaceAll('"$family"', '".*"')
+        .replaceAll('"$bot"', '".*"');
       for (const name of concrete.match(/\b(?:nexus|process)_[a-z0-9_]+/g) ?? []) {
         expect(exposition, `${panel}: ${name}`).toContain(`# TYPE ${name} `);
       }
       const result = await query(prometheus.url, concrete);
       if (result.length > 0) withData++;
+      // A bot panel shows the bot (its success rate, failure streak, dead-man's switch, ...).
+      if (BOT_METRICS.some((m) => concrete.includes(m))) {
+        expect(
+          result.map((r) => r.metric.bot),
+          panel,
+        ).toContain('nexus02');
+      }
+    }
+    const titles = dashboard.panels.map((p) => p.title);
+    for (const title of [
+      'Success rate',
+      'Consecutive failures',
+      'API cost today vs budget',
+      'API error rate',
+      "Dead-man's switch",
+      'Last backup age',
+    ])
+      expect(titles).toContain(title);
+    // The variables' label_values(selector, label) find their values (the PC, its families, its bot).
+    for (const v of dashboard.templating.list) {
+      const m = /^label_values\((.+), (\w+)\)$/.exec(v.definition ?? '');
+      if (!m) continue;
+      const selector = m[1]!.replaceAll('"$job"', '"nexus-ops"').replaceAll('"$instance"', '".*"');
+      const values = (await query(prometheus.url, selector)).map((r) => r.metric[m[2]!]);
+      expect(values.filter(Boolean).length, v.name).toBeGreaterThan(0);
+      if (v.name === 'bot') expect(values).toContain('nexus02');
     }
     // Most panels show something on a live PC (swap, leaks, zombies and IO may rightly be empty).
     expect(withData).toBeGreaterThan(exprs.length / 2);

@@ -98,6 +98,15 @@ const rule: AlertRuleInfo = {
   notes: null,
 };
 
+/** A rule with a shipped runbook and no runbook_url label (as every shipped rule with a runbook). */
+const runbookRule: AlertRuleInfo = {
+  ...rule,
+  id: 'api-latency',
+  name: 'API 応答遅延',
+  labels: {},
+  runbook: 'level1-api-latency',
+};
+
 function harness(amConfig: ExportConfigInput['alertmanager'], extra: Partial<ExportConfigInput> = {}) {
   const clock = new ManualClock(T0);
   let active: Alert[] = [];
@@ -107,8 +116,9 @@ function harness(amConfig: ExportConfigInput['alertmanager'], extra: Partial<Exp
     clock,
     config: () => config,
     instance: () => 'bot-pc-01',
+    dashboardUrl: () => 'http://nexus-pc.example:8787/',
     active: () => active,
-    rules: () => [rule],
+    rules: () => [rule, runbookRule],
     env: { AM_TOKEN: 'am-secret-token-123456', AM_PASSWORD: 'pw-very-secret-987' },
     fetchImpl: fetch,
     log: { warn: (m) => logs.push(`warn ${m}`), info: (m) => logs.push(`info ${m}`) },
@@ -193,6 +203,36 @@ describe('the Alertmanager forwarder', () => {
     await h.forwarder.sendDue();
     expect(am.got[3]!.alerts).toEqual([]);
     expect(h.forwarder.figures()).toMatchObject({ forwarded: 0, ending: 0, failed: 0 });
+  });
+
+  it("links the rule's own runbook: a shipped runbook's page in the dashboard, a URL as it is", async () => {
+    const am = await receiver();
+    const h = harness({
+      enabled: true,
+      urls: [am.url],
+      runbooks: { 'override-me': 'https://wiki.example/runbooks/team-page' },
+    });
+    h.setActive([
+      // The runbook as the engine puts it on the alert...
+      alert({ id: 'a-1', ruleId: 'stop-x', runbook: 'level3-system-stop' }),
+      // ...or only in the rule's info (alerts opened before the rule had one).
+      alert({ id: 'a-2', ruleId: 'api-latency' }),
+      alert({ id: 'a-3', ruleId: 'own-page', runbook: 'https://wiki.example/runbooks/own' }),
+      // export.alertmanager.runbooks is the operator's link for Alertmanager: it wins.
+      alert({ id: 'a-4', ruleId: 'override-me', runbook: 'level3-system-stop' }),
+      alert({ id: 'a-5', ruleId: 'no-runbook' }),
+    ]);
+    await h.forwarder.sendNow();
+    const links = Object.fromEntries(
+      am.got[0]!.alerts.map((a) => [a.annotations.nexus_alert_id, a.annotations.runbook_url]),
+    );
+    expect(links).toEqual({
+      'a-1': 'http://nexus-pc.example:8787/#/incidents/runbook/level3-system-stop?subject=alert:a-1',
+      'a-2': 'http://nexus-pc.example:8787/#/incidents/runbook/level1-api-latency?subject=alert:a-2',
+      'a-3': 'https://wiki.example/runbooks/own',
+      'a-4': 'https://wiki.example/runbooks/team-page',
+      'a-5': undefined,
+    });
   });
 
   it('keeps pending alerts on the PC and ends an alert a Nexus Ops silence covers', async () => {

@@ -12,6 +12,8 @@ import {
 } from '../../electron/core/alerts/index.js';
 import { ManualClock } from '../../electron/core/clock/index.js';
 import { alertName, exportedName, prometheusRuleFile } from '../../electron/core/export/index.js';
+import { dashboardUrlOf } from '../../electron/core/notify/index.js';
+import { configSchema } from '../../shared/config/schema.js';
 import { findMetric } from '../../shared/metrics/catalog.js';
 import { seriesKey } from '../../shared/series.js';
 import { missing, promtool } from '../helpers/export-stack.js';
@@ -27,7 +29,9 @@ function tempDir(): string {
   return d;
 }
 
-const generated = prometheusRuleFile(defaultRules, 'electron/core/alerts/defaults.ts');
+/** The shipped file links runbooks at the dashboard address of a default config (notify's rule). */
+const DEFAULT_DASHBOARD = dashboardUrlOf(configSchema.parse({}));
+const generated = prometheusRuleFile(defaultRules, 'electron/core/alerts/defaults.ts', DEFAULT_DASHBOARD);
 
 describe('the shipped Prometheus rule file', () => {
   it('is the one generated from the shipped Nexus Ops rules', async () => {
@@ -47,6 +51,50 @@ describe('the shipped Prometheus rule file', () => {
     expect(r.code).toBe(0);
   });
 
+  it("carries each rule's runbook as runbook_url: a shipped runbook's page in the dashboard, a URL as it is", () => {
+    const shipped = (
+      parse(generated.yaml) as {
+        groups: { rules: { alert: string; annotations: Record<string, string> }[] }[];
+      }
+    ).groups[0]!.rules;
+    const withRunbook = defaultRules.filter((r) => r.runbook && r.enabled !== false);
+    expect(withRunbook.length).toBeGreaterThan(0);
+    for (const r of withRunbook) {
+      expect(shipped.find((p) => p.alert === alertName(r.id))?.annotations.runbook_url, r.id).toBe(
+        `${DEFAULT_DASHBOARD}#/incidents/runbook/${r.runbook}`,
+      );
+    }
+
+    const file = prometheusRuleFile(
+      [
+        { id: 'shipped', expr: 'cpu.total > 90', severity: 'warning', runbook: 'level1-api-latency' },
+        { id: 'url', expr: 'cpu.total > 90', severity: 'warning', runbook: 'https://wiki.example/cpu' },
+        {
+          id: 'label',
+          expr: 'cpu.total > 90',
+          severity: 'warning',
+          labels: { runbook_url: 'https://wiki.example/label' },
+        },
+        { id: 'none', expr: 'cpu.total > 90', severity: 'warning' },
+      ],
+      'test',
+      'https://nexus-pc.example/',
+    );
+    const rules = (
+      parse(file.yaml) as {
+        groups: { rules: { alert: string; labels: object; annotations: Record<string, string> }[] }[];
+      }
+    ).groups[0]!.rules;
+    expect(Object.fromEntries(rules.map((r) => [r.alert, r.annotations.runbook_url]))).toEqual({
+      NexusShipped: 'https://nexus-pc.example/#/incidents/runbook/level1-api-latency',
+      NexusUrl: 'https://wiki.example/cpu',
+      NexusLabel: 'https://wiki.example/label',
+      NexusNone: undefined,
+    });
+    // A link is an annotation, never a label (labels route and identify).
+    for (const r of rules) expect(r.labels).not.toHaveProperty('runbook_url');
+  });
+
   it('translates selectors, regex matchers, forecasts and thresholds into PromQL over the exported names', () => {
     const file = prometheusRuleFile(
       [
@@ -60,6 +108,7 @@ describe('the shipped Prometheus rule file', () => {
         { id: 'unknown', expr: 'custom.orders_per_min > 1', severity: 'warning' },
       ],
       'test',
+      DEFAULT_DASHBOARD,
     );
     const rules = (parse(file.yaml) as { groups: { rules: { alert: string; expr: string }[] }[] }).groups[0]!
       .rules;

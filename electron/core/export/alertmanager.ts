@@ -2,6 +2,7 @@ import type { Alert, AlertRuleInfo } from '../../../shared/api/alerts.js';
 import { type ExportConfig, exportDurationMs } from '../../../shared/config/export.js';
 import { findMetric } from '../../../shared/metrics/catalog.js';
 import type { Clock } from '../clock/index.js';
+import { runbookLink } from '../notify/index.js';
 import { MissingEnvError, maskKnown, maskSecrets, maskValue, resolveEnvRefs } from '../secrets/index.js';
 import type { ForwarderFigures } from './exposition.js';
 import { alertName } from './names.js';
@@ -45,6 +46,8 @@ export interface ForwarderDeps {
   config(): ExportConfig;
   /** The `instance` label: export.instance or the host name. */
   instance(): string;
+  /** Where a shipped runbook's page is (notify.dashboardUrl, as in the PC's own messages). */
+  dashboardUrl(): string;
   active(): readonly Alert[];
   rules(): readonly AlertRuleInfo[];
   env: Record<string, string | undefined>;
@@ -191,11 +194,15 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
     if (a.value !== null) annotations.value = String(a.value);
     if (a.state === 'acknowledged' && a.ackBy) annotations.acknowledged_by = a.ackBy;
     if (a.action) annotations.nexus_action = a.action;
-    const runbook = cfg.alertmanager.runbooks[a.ruleId] ?? rule?.labels.runbook_url;
-    if (runbook) {
-      const url = tryResolve(runbook);
-      if (url) annotations.runbook_url = url;
-    }
+    // The operator's link for Alertmanager first, then the rule's own runbook (a shipped runbook's id
+    // becomes its page in the dashboard, as in the PC's messages), then a Prometheus-style label.
+    const configured = cfg.alertmanager.runbooks[a.ruleId];
+    const label = rule?.labels.runbook_url;
+    const runbook = configured
+      ? tryResolve(configured)
+      : (runbookLink(a.runbook ?? rule?.runbook, deps.dashboardUrl(), a.id) ??
+        (label ? tryResolve(label) : undefined));
+    if (runbook) annotations.runbook_url = runbook;
     const dashboard = dashboardLink(cfg.dashboardUrl, instance) ?? rule?.labels.dashboard_url;
     if (dashboard) annotations.dashboard_url = dashboard;
 

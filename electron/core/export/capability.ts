@@ -8,6 +8,7 @@ import type { ExportConfig } from '../../../shared/config/export.js';
 import type { ConfigIssue } from '../../../shared/config/schema.js';
 import type { Capability, CoreContext, HandlersOf } from '../capability/index.js';
 import type { JobRunner, JobSpec } from '../jobs/index.js';
+import { dashboardUrlOf } from '../notify/index.js';
 import { MissingEnvError, resolveEnvRefs } from '../secrets/index.js';
 import { createForwarder, type Forwarder } from './alertmanager.js';
 import { createExposition, type Exposition } from './exposition.js';
@@ -67,6 +68,7 @@ export function createExportCapability(ctx: CoreContext, deps: ExportDeps): Expo
     clock: ctx.clock,
     config: cfg,
     instance,
+    dashboardUrl: () => dashboardUrlOf(ctx.config.current()),
     active: () => deps.alerts.active(),
     rules: () => deps.alerts.ruleInfo().rules,
     env,

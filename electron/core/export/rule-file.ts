@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import { findMetric, type MetricUnit } from '../../../shared/metrics/catalog.js';
 import { compileRules } from '../alerts/index.js';
+import { runbookLink } from '../notify/index.js';
 import { alertName, exportedName } from './names.js';
 
 /**
@@ -14,7 +15,7 @@ import { alertName, exportedName } from './names.js';
  *                                     a firing alert stays firing until the value passes `clear`
  *   clearFor                       →  keep_firing_for (Prometheus ≥ 2.42)
  * Labels: severity, rule_id and the rule's labels; annotations: summary (the rule's name), description
- * (its message with Prometheus template values). Disabled rules and rules on metrics not in the catalog
+ * (its message with Prometheus template values), runbook_url (the rule's runbook, as a link). Disabled rules and rules on metrics not in the catalog
  * are listed in the header, not converted. An `action` (emergency-stop) stays on the PC: the
  * Prometheus alert only says so.
  */
@@ -95,7 +96,10 @@ function messageTemplate(rule: CompiledRule, unit: MetricUnit): string {
   return out + rest;
 }
 
-function convert(rule: CompiledRule): { rule: Record<string, unknown> } | { reason: string } {
+function convert(
+  rule: CompiledRule,
+  dashboardUrl: string,
+): { rule: Record<string, unknown> } | { reason: string } {
   const def = findMetric(rule.expr.selector.metric);
   if (!def) return { reason: `metric ${rule.expr.selector.metric} is not in the catalog (not exported yet)` };
   const exported = exportedName(def);
@@ -123,7 +127,8 @@ function convert(rule: CompiledRule): { rule: Record<string, unknown> } | { reas
     summary: rule.name,
     description: messageTemplate(rule, def.unit),
   };
-  if (rule.labels.runbook_url) annotations.runbook_url = rule.labels.runbook_url;
+  const runbook = runbookLink(rule.runbook, dashboardUrl) ?? rule.labels.runbook_url;
+  if (runbook) annotations.runbook_url = runbook;
   if (rule.action) {
     annotations.nexus_action = `${rule.action} (run by Nexus Ops on the PC itself; this alert only reports it)`;
   }
@@ -135,8 +140,15 @@ function convert(rule: CompiledRule): { rule: Record<string, unknown> } | { reas
   return { rule: out };
 }
 
-/** The rule file for these Nexus Ops rules (the `alerts.rules` list, or the shipped defaults). */
-export function prometheusRuleFile(rules: readonly unknown[], source: string): RuleFile {
+/**
+ * The rule file for these Nexus Ops rules (the `alerts.rules` list, or the shipped defaults). A rule's
+ * shipped runbook becomes a link to its page under `dashboardUrl` (notify's `dashboardUrlOf`).
+ */
+export function prometheusRuleFile(
+  rules: readonly unknown[],
+  source: string,
+  dashboardUrl: string,
+): RuleFile {
   const { rules: compiled, errors } = compileRules(rules, { file: source });
   const converted: Record<string, unknown>[] = [];
   const ids: string[] = [];
@@ -149,7 +161,7 @@ export function prometheusRuleFile(rules: readonly unknown[], source: string): R
       skipped.push({ id: rule.id, reason: 'disabled' });
       continue;
     }
-    const result = convert(rule);
+    const result = convert(rule, dashboardUrl);
     if ('reason' in result) skipped.push({ id: rule.id, reason: result.reason });
     else {
       converted.push(result.rule);
@@ -162,6 +174,8 @@ export function prometheusRuleFile(rules: readonly unknown[], source: string): R
     '# file with the shipped rules (npx vitest run --project unit test/unit/export-rule-file.test.ts -u',
     '# rewrites it). Load it with rule_files in prometheus.yml; see resources/prometheus/README.md.',
     '# Needs Prometheus 2.42 or later (keep_firing_for).',
+    `# Runbook links (runbook_url) of shipped runbooks open their page in the Nexus Ops at ${dashboardUrl}`,
+    '# (notify.dashboardUrl, else the app port on the PC itself: put the address your team reaches it at).',
     ...(skipped.length > 0
       ? ['#', '# Not converted:', ...skipped.map((s) => `#   ${s.id}: ${s.reason}`)]
       : []),

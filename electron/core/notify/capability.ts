@@ -3,7 +3,7 @@ import {
   NOTIFY_SECRET_KEYS,
   type NotifyConfig,
 } from '../../../shared/config/notify.js';
-import { type ConfigIssue, formatConfigIssue } from '../../../shared/config/schema.js';
+import { type Config, type ConfigIssue, formatConfigIssue } from '../../../shared/config/schema.js';
 import type { Capability, ConfigSource, CoreContext, HandlersOf } from '../capability/index.js';
 import type { DesktopPort } from '../desktop/index.js';
 import type { JobSpec } from '../jobs/index.js';
@@ -60,6 +60,11 @@ export function missingEnvIssues(
   return issues;
 }
 
+/** The dashboard links in messages point at: notify.dashboardUrl, or this PC's own app port. */
+export function dashboardUrlOf(config: Config): string {
+  return config.notify.dashboardUrl ?? `http://127.0.0.1:${config.server.port}/`;
+}
+
 export function createNotifyCapability(ctx: CoreContext, deps: { desktop: DesktopPort }): NotifyCapability {
   const notifier = createNotifier({
     db: ctx.store.db,
@@ -70,8 +75,7 @@ export function createNotifyCapability(ctx: CoreContext, deps: { desktop: Deskto
     env: process.env,
     log: (m: string) => ctx.log.warn(`notify: ${m}`),
     writes: ctx.store.writes,
-    dashboardUrl: () =>
-      ctx.config.current().notify.dashboardUrl ?? `http://127.0.0.1:${ctx.config.current().server.port}/`,
+    dashboardUrl: () => dashboardUrlOf(ctx.config.current()),
   });
 
   let envIssues: ConfigIssue[] = [];

@@ -4,7 +4,12 @@
  * asynchronously with a time-out, retry with backoff on `tick()`, and every state change is stored
  * (masked) and emitted as a `notify.delivery` event.
  */
-export { createNotifyCapability, DELIVERY_RETENTION_DAYS, type NotifyCapability } from './capability.js';
+export {
+  createNotifyCapability,
+  DELIVERY_RETENTION_DAYS,
+  dashboardUrlOf,
+  type NotifyCapability,
+} from './capability.js';
 export { DeliveryError } from './channels.js';
 export {
   emailSubject,
@@ -17,7 +22,14 @@ export {
 } from './format.js';
 export { notifyMigration } from './migrations/004-notify.js';
 export { deliveryContextMigration } from './migrations/006-delivery-context.js';
-export { BACKOFF_MS, backoffDelayMs, createNotifier, type Notifier, type NotifierDeps } from './notifier.js';
+export {
+  BACKOFF_MS,
+  backoffDelayMs,
+  createNotifier,
+  type Notifier,
+  type NotifierDeps,
+  runbookLink,
+} from './notifier.js';
 export {
   type DeliveryFilter,
   type DeliveryRecord,

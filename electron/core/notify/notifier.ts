@@ -88,16 +88,26 @@ function indexChannels(config: NotifyConfig): Map<string, ChannelConfig> {
   return new Map(config.channels.map((c) => [c.id, c]));
 }
 
+/**
+ * A rule's runbook as a link: a shipped runbook's id becomes its page in the dashboard (opened about the
+ * alert, when one is named); a URL stays as it is. The Alertmanager forwarder and the Prometheus rule
+ * file build their `runbook_url` with it too.
+ */
+export function runbookLink(
+  runbook: string | null | undefined,
+  dashboard: string | undefined,
+  alertId?: string | null,
+): string | undefined {
+  if (!runbook) return undefined;
+  if (/^https?:\/\//.test(runbook) || !dashboard) return runbook;
+  const subject = alertId ? `?subject=alert:${encodeURIComponent(alertId)}` : '';
+  return `${dashboard}#/incidents/runbook/${encodeURIComponent(runbook)}${subject}`;
+}
+
 function toOutgoing(msg: NotifyMessage, now: number, dashboard: string | undefined): Outgoing {
   const url =
     msg.alertId && dashboard ? `${dashboard}#/alerts?alert=${encodeURIComponent(msg.alertId)}` : undefined;
-  // A shipped runbook's id becomes its page in the dashboard; a URL stays as it is.
-  const runbook = msg.context?.runbook;
-  const subject = msg.alertId ? `?subject=alert:${encodeURIComponent(msg.alertId)}` : '';
-  const runbookUrl =
-    runbook && !/^https?:\/\//.test(runbook) && dashboard
-      ? `${dashboard}#/incidents/runbook/${encodeURIComponent(runbook)}${subject}`
-      : runbook;
+  const runbookUrl = runbookLink(msg.context?.runbook, dashboard, msg.alertId);
   return {
     kind: msg.kind,
     severity: msg.severity,
