@@ -11,6 +11,8 @@ export interface LiveSeries {
 }
 
 const HOUR = 60 * 60 * 1000;
+/** Samples further apart than this (stored ones are 30 s apart, live ones 1-5 s) leave a gap. */
+const GAP_MS = 3 * 60 * 1000;
 
 /** A one-hour chart that fills from stored history, then moves with the push channel. */
 export function LiveChart({
@@ -49,7 +51,20 @@ export function LiveChart({
         byTs.set(p.ts, row);
       }
     }
-    return [...byTs.values()].sort((a, b) => (a.ts ?? 0) - (b.ts ?? 0));
+    const sorted = [...byTs.values()].sort((a, b) => (a.ts ?? 0) - (b.ts ?? 0));
+    // Where no sample was taken (the app was closed, the PC slept) the line breaks instead of drawing
+    // a straight line across the hole.
+    const out: Record<string, number | null>[] = [];
+    for (const row of sorted) {
+      const prev = out.at(-1);
+      if (prev && (row.ts ?? 0) - (prev.ts ?? 0) > GAP_MS) {
+        const hole: Record<string, number | null> = { ts: (prev.ts ?? 0) + 1 };
+        for (const s of series) hole[s.key] = null;
+        out.push(hole);
+      }
+      out.push(row);
+    }
+    return out;
   }, [points, series]);
 
   const span = rows.length > 1 ? (rows.at(-1)?.ts ?? 0) - (rows[0]?.ts ?? 0) : 0;
@@ -90,7 +105,6 @@ export function LiveChart({
               stroke={s.color}
               dot={false}
               isAnimationActive={false}
-              connectNulls
               strokeWidth={2}
             />
           ))}
