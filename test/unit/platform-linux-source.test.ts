@@ -17,11 +17,12 @@ function writeProcess(
   startTicks: number,
   cmdline: string | null,
   state = 'S',
+  ppid = 1,
 ): void {
   mkdirSync(join(root, String(pid)), { recursive: true });
   writeFileSync(
     join(root, String(pid), 'stat'),
-    `${pid} (${comm}) ${state} 1 ${pid} ${pid} 0 -1 4194304 98 0 0 0 150 50 0 0 20 0 1 0 ${startTicks} 3133440 500 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n`,
+    `${pid} (${comm}) ${state} ${ppid} ${pid} ${pid} 0 -1 4194304 98 0 0 0 150 50 0 0 20 0 1 0 ${startTicks} 3133440 500 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n`,
   );
   if (cmdline !== null) writeFileSync(join(root, String(pid), 'cmdline'), cmdline);
 }
@@ -73,6 +74,17 @@ describe('Linux process source over a procfs directory', () => {
         rssBytes: 500 * 4096,
       },
     ]);
+  });
+
+  it('sees a process on a PID that was a kernel thread at the previous scan (the stop must not miss it)', async () => {
+    writeProcess(50, 'kworker/1:2', 5, '', 'I', 2);
+    const platform = createLinuxPlatform({ clock, procRoot: root });
+    expect((await platform.processes.list()).map((p) => p.pid)).not.toContain(50);
+
+    // The kernel thread ended and a bot got its PID.
+    writeProcess(50, 'python3', 360_000, 'python3\0-m\0reply_bot.multi_main\0');
+    const second = await platform.processes.list();
+    expect(second.find((p) => p.pid === 50)).toMatchObject({ ppid: 1, name: 'python3' });
   });
 
   it('names a Chromium helper caught while it execs /proc/self/exe after its real program', async () => {

@@ -296,15 +296,13 @@ class LinuxProcessSource implements ProcessSource {
     const now = this.clock.now();
     const processes: ProcessInfo[] = [];
     const scan = ++this.scans;
-    // Kernel threads never become user processes; the set is rebuilt once a minute in case a PID
-    // was reused.
-    const recheck = scan % 60 === 1;
-    if (recheck) this.kthreads.clear();
+    // Kernel threads are read like any process (a positioned read on a kept descriptor, cheap): a PID
+    // that was a kernel thread a moment ago may be a bot now, and skipping it would hide it from the
+    // emergency stop. The set only keeps their descriptors open.
+    this.kthreads.clear();
     for (const entry of readdirSync(ctx.procRoot)) {
       const first = entry.charCodeAt(0);
       if (first < 48 || first > 57) continue; // not a PID directory
-      const pidNum = Number(entry);
-      if (this.kthreads.has(pidNum)) continue;
       const stat = readStat(ctx, entry);
       if (!stat) continue; // vanished mid-scan
       if (stat.ppid === 2 || stat.pid === 2) {
@@ -339,7 +337,9 @@ class LinuxProcessSource implements ProcessSource {
       });
     }
     for (const [pid, cached] of this.cmdlines) if (cached.scan !== scan) this.cmdlines.delete(pid);
-    ctx.reader.retainStat((pid) => this.cmdlines.get(Number(pid))?.scan === scan);
+    ctx.reader.retainStat(
+      (pid) => this.cmdlines.get(Number(pid))?.scan === scan || this.kthreads.has(Number(pid)),
+    );
     return processes;
   }
 }
