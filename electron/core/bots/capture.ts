@@ -239,22 +239,45 @@ export class CaptureWriter {
     this.day = st.size > 0 ? localDay(st.mtimeMs) : localDay(this.now());
   }
 
-  /** Writes the records (in order) as one append; rotates first when the policy says so. */
+  /**
+   * Writes the records in order, as few appends as the policy allows: a file is rotated before a record
+   * would take it past its size, and at the first record of a new local day.
+   */
   write(lines: readonly CapturedLine[]): void {
     if (lines.length === 0) return;
     if (this.fd === null) this.open();
     let text = '';
-    for (const line of lines) text += formatRecord(line);
-    const bytes = Buffer.byteLength(text);
-    const first = lines[0]!.ts;
-    const dayChanged = this.policy.daily && this.size > 0 && localDay(first) !== this.day;
-    const full = this.size > 0 && this.size + bytes > this.policy.maxBytes;
-    if ((dayChanged || full) && this.now() >= this.retryRotationAt) this.rotate();
-    if (this.size === 0) this.day = localDay(first);
-    const buffer = Buffer.from(text);
-    let offset = 0;
-    while (offset < buffer.length) offset += writeSync(this.fd!, buffer, offset);
-    this.size += bytes;
+    let bytes = 0;
+    let firstTs = 0;
+    const flush = () => {
+      if (bytes === 0) return;
+      const dayChanged = this.policy.daily && this.size > 0 && localDay(firstTs) !== this.day;
+      const full = this.size > 0 && this.size + bytes > this.policy.maxBytes;
+      if ((dayChanged || full) && this.now() >= this.retryRotationAt) this.rotate();
+      if (this.size === 0) this.day = localDay(firstTs);
+      const buffer = Buffer.from(text);
+      let offset = 0;
+      while (offset < buffer.length) offset += writeSync(this.fd!, buffer, offset);
+      this.size += bytes;
+      text = '';
+      bytes = 0;
+    };
+    for (const line of lines) {
+      const record = formatRecord(line);
+      const size = Buffer.byteLength(record);
+      // This record would not fit with those before it, or it starts a new day: append what we have.
+      if (
+        bytes > 0 &&
+        (this.size + bytes + size > this.policy.maxBytes ||
+          (this.policy.daily && localDay(line.ts) !== localDay(firstTs)))
+      ) {
+        flush();
+      }
+      if (bytes === 0) firstTs = line.ts;
+      text += record;
+      bytes += size;
+    }
+    flush();
   }
 
   /** Close, rename to output-<stamp>[-N].log, reopen an empty current.log, prune old files. */

@@ -20,6 +20,9 @@ import { OUTPUT_DIR, type RunFile, writeRunFile } from './run-file.js';
 /** After the bot's exit, wait this long for its pipes to drain (a grandchild may hold them open). */
 const DRAIN_AFTER_EXIT_MS = 3000;
 const SPEC_TIMEOUT_MS = 15_000;
+/** Captured lines are appended at most this long after they arrived, or at once by this many. */
+const WRITE_EVERY_MS = 50;
+const WRITE_BATCH_LINES = 2000;
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -111,11 +114,14 @@ export async function runRelay(dir: string): Promise<number> {
     return 1;
   }
 
-  // Lines of both streams go out in arrival order, one append per event-loop turn.
+  // Lines of both streams go out in arrival order, gathered for up to WRITE_EVERY_MS into one append:
+  // an unbuffered bot writes each line on its own, and a write per line cost more CPU than the bot.
+  // Each line keeps the time it arrived.
   let queue: CapturedLine[] = [];
-  let scheduled = false;
+  let scheduled: NodeJS.Timeout | null = null;
   const writeQueued = () => {
-    scheduled = false;
+    if (scheduled) clearTimeout(scheduled);
+    scheduled = null;
     const lines = queue;
     queue = [];
     try {
@@ -126,10 +132,8 @@ export async function runRelay(dir: string): Promise<number> {
   };
   const enqueue = (line: CapturedLine) => {
     queue.push(line);
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(writeQueued);
-    }
+    if (queue.length >= WRITE_BATCH_LINES) writeQueued();
+    else scheduled ??= setTimeout(writeQueued, WRITE_EVERY_MS);
   };
 
   const env = botEnvironment(process.env, spec.env);
