@@ -3,10 +3,7 @@ import type { MaintenanceWindowStatus } from '../../../shared/api/alerts.js';
 import type { MaintenanceWindowConfig } from '../../../shared/config/alerts.js';
 import { compileMatchers, type Matcher, matchLabels } from './expr.js';
 
-/** The operator's local zone: the OS setting (TZ on POSIX), as Intl sees it. */
-export function localTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-}
+export { localTimeZone } from '../clock/index.js';
 
 interface WindowCache {
   /** Valid for now in [from, until). */

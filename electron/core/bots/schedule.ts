@@ -1,9 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 
-/** The operator's zone: the PC's setting, as Intl sees it. */
-export function localTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-}
+export { localTimeZone } from '../clock/index.js';
 
 /** The next cron slot strictly after `after`, in the zone; null for a bad expression. */
 export function nextCronSlot(cron: string, timezone: string, after: number): number | null {

@@ -1,4 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
+import { localTimeZone } from '../clock/index.js';
 
 /**
  * Local dates and slots in the operator's zone. Slots come from cron (cron-parser, which keeps 09:00 at
@@ -193,5 +194,5 @@ export function windowStart(since: string, ref: number, now: number, tz: string)
 
 /** The operator's local zone: the OS setting (TZ on POSIX), as Intl sees it. */
 export function systemTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  return localTimeZone();
 }

@@ -19,3 +19,18 @@ export class ManualClock implements Clock {
     return this.current;
   }
 }
+
+let zone: { name: string; readAt: number } | null = null;
+
+/**
+ * The operator's local zone: the OS setting (TZ on POSIX), as Intl sees it. Asking Intl builds a
+ * formatter (tens of microseconds); the bots and alerts ask every second, so the answer is kept for a
+ * minute (an operator who changes the PC's zone sees it within that minute).
+ */
+export function localTimeZone(): string {
+  const now = Date.now();
+  if (!zone || now - zone.readAt > 60_000) {
+    zone = { name: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC', readAt: now };
+  }
+  return zone.name;
+}

@@ -4,6 +4,7 @@
  */
 import { CronExpressionParser } from 'cron-parser';
 import type { CatchUpConfig } from '../../../shared/config/maintenance.js';
+import { localTimeZone } from '../clock/index.js';
 
 const MINUTE = 60_000;
 
@@ -98,5 +99,5 @@ export function planCatchUp(
 /** The operator's zone: maintenance.timezone, then alerts.timezone, then the OS setting. */
 export function resolveTimeZone(...candidates: (string | undefined)[]): string {
   for (const c of candidates) if (c) return c;
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  return localTimeZone();
 }
