@@ -8,6 +8,7 @@ import type { Capability, CoreContext, HandlersOf } from '../capability/index.js
 import type { JobRunner, JobSpec } from '../jobs/index.js';
 import type { Platform, ProcessInfo } from '../platform/index.js';
 import type { BotSchedulePauser } from '../stop/index.js';
+import { LEARNING_FOLDERS, readLearningData } from './learning.js';
 import { nodeRelayLauncher, type RelayLauncher } from './relay-launcher.js';
 import { createBotsRepo } from './repo.js';
 import { localTimeZone, nextCronSlot } from './schedule.js';
@@ -247,6 +248,38 @@ export function createBotsCapability(ctx: CoreContext, deps: BotsCapabilityDeps)
           en: `${r.runs} run${r.runs === 1 ? '' : 's'}${r.failed > 0 ? ` (${r.failed} failed)` : ''}`,
         },
         verdict: r.failed > 0 ? 'attention' : 'pass',
+      };
+    },
+  });
+
+  // Evidence for 「学習データ蓄積状況確認」 (evening) and 「学習データ品質」 (weekly): the learning files
+  // the bots wrote in the window, in their learning folders.
+  ctx.evidence.provide('bots.learning-data', {
+    label: { ja: '学習データの蓄積', en: 'Learning data accumulated' },
+    read({ from, to }) {
+      const enabled = bots().filter((b) => b.enabled);
+      const d = readLearningData(enabled, from, to);
+      if (d.bots.length === 0) {
+        const where = LEARNING_FOLDERS.join(', ');
+        return {
+          value: null,
+          text: {
+            ja: `学習データのフォルダ（${where}）がどのボットにもありません`,
+            en: `no bot has a learning data folder (${where})`,
+          },
+          // No bot at all: nothing to judge (shown as information); bots without the folder: look.
+          verdict: enabled.length === 0 ? undefined : 'attention',
+        };
+      }
+      const mb = (d.bytes / 1_048_576).toFixed(1);
+      return {
+        value: d.updated,
+        text: {
+          ja: `${d.updated} 件更新（全 ${d.files} 件・${mb} MB、${d.bots.join('・')}）`,
+          en: `${d.updated} updated (of ${d.files} files, ${mb} MB; ${d.bots.join(', ')})`,
+        },
+        verdict: d.updated > 0 ? 'pass' : 'attention',
+        ...(d.newest !== null ? { at: d.newest } : {}),
       };
     },
   });

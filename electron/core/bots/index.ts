@@ -35,6 +35,7 @@ export {
   relaySpawn,
   resolveLaunch,
 } from './launch.js';
+export { LEARNING_FOLDERS, type LearningData, readLearningData } from './learning.js';
 export { botsMigration } from './migrations/010-bots.js';
 export { readOutputTail, tailLines } from './output.js';
 export {
