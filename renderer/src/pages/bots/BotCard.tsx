@@ -5,6 +5,7 @@ import { formatDateTime, formatTime } from '../../i18n/index.js';
 import { type BotAction, useBots } from '../../stores/bots.js';
 import { BotOutput } from './BotOutput.js';
 import { ConfirmBotAction } from './ConfirmBotAction.js';
+import { exitErrorText } from './exit-text.js';
 import { formatDuration } from './format.js';
 
 export const STATE_CLASS: Record<BotState, string> = {
@@ -148,7 +149,7 @@ export function BotCard({ bot, now }: { bot: BotStatus; now: number }) {
                   duration: formatDuration(exit.uptimeMs, t),
                 })}
               </span>
-              {exit.error && <div className="muted small">{exit.error}</div>}
+              {exit.error && <div className="muted small">{exitErrorText(exit.error, t)}</div>}
             </>
           ) : (
             '—'
