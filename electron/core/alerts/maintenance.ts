@@ -3,8 +3,6 @@ import type { MaintenanceWindowStatus } from '../../../shared/api/alerts.js';
 import type { MaintenanceWindowConfig } from '../../../shared/config/alerts.js';
 import { compileMatchers, type Matcher, matchLabels } from './expr.js';
 
-export { localTimeZone } from '../clock/index.js';
-
 interface WindowCache {
   /** Valid for now in [from, until). */
   from: number;

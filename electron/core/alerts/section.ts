@@ -4,8 +4,9 @@
  * problem anywhere comes back with its place; nothing throws.
  */
 import { type AlertsConfig, alertsConfigSchema, type RuleLoadError } from '../../../shared/config/alerts.js';
+import { localTimeZone } from '../clock/index.js';
 import { defaultRules } from './defaults.js';
-import { ActiveSilence, localTimeZone, MaintenanceWindow, parseInstant } from './maintenance.js';
+import { ActiveSilence, MaintenanceWindow, parseInstant } from './maintenance.js';
 import { type CompiledRule, compileRules, type Locate, type MetricCheck } from './rules.js';
 
 export interface LoadedSection {

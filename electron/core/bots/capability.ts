@@ -5,13 +5,14 @@ import type { BotConfig } from '../../../shared/config/bots.js';
 import type { Config, ConfigIssue } from '../../../shared/config/schema.js';
 import { seriesKey } from '../../../shared/series.js';
 import type { Capability, CoreContext, HandlersOf } from '../capability/index.js';
+import { localTimeZone } from '../clock/index.js';
 import type { JobRunner, JobSpec } from '../jobs/index.js';
 import type { Platform, ProcessInfo } from '../platform/index.js';
 import type { BotSchedulePauser } from '../stop/index.js';
 import { LEARNING_FOLDERS, readLearningData } from './learning.js';
 import { nodeRelayLauncher, type RelayLauncher } from './relay-launcher.js';
 import { createBotsRepo } from './repo.js';
-import { localTimeZone, nextCronSlot } from './schedule.js';
+import { nextCronSlot } from './schedule.js';
 import { createSupervisor, type Supervisor } from './supervisor.js';
 
 export interface BotsCapability extends Capability {

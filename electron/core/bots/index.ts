@@ -49,5 +49,5 @@ export {
 } from './policy.js';
 export { type LaunchedRelay, nodeRelayLauncher, type RelayLauncher } from './relay-launcher.js';
 export { botDir, outputDir, type RunFile, readRunFile, runFilePath } from './run-file.js';
-export { localTimeZone, nextCronSlot } from './schedule.js';
+export { nextCronSlot } from './schedule.js';
 export { BOT_STATE_CODES, processMatcher, type Supervisor } from './supervisor.js';

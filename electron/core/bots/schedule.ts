@@ -1,7 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
 
-export { localTimeZone } from '../clock/index.js';
-
 /** The next cron slot strictly after `after`, in the zone; null for a bad expression. */
 export function nextCronSlot(cron: string, timezone: string, after: number): number | null {
   try {

@@ -11,6 +11,7 @@ import { ApiFailure } from '../../../shared/api/contract.js';
 import type { BotConfig, SupervisedRunConfig } from '../../../shared/config/bots.js';
 import type { Logger } from '../capability/index.js';
 import type { Clock } from '../clock/index.js';
+import { localTimeZone } from '../clock/index.js';
 import type { ProcessInfo, ProcessKiller, ProcessSource } from '../platform/index.js';
 import { maskKnown, maskSecrets, resolveEnvRefs } from '../secrets/index.js';
 import { type CapturedLine, CURRENT_FILE } from './capture.js';
@@ -27,7 +28,7 @@ import {
 import type { LaunchedRelay, RelayLauncher } from './relay-launcher.js';
 import { type BotsRepo, type HoldRecord, type RunTrigger, runExit } from './repo.js';
 import { botDir, outputDir, type RunFile, readRunFile } from './run-file.js';
-import { localTimeZone, nextCronSlot } from './schedule.js';
+import { nextCronSlot } from './schedule.js';
 import { runTree, sameStart, stopRunTree } from './stop-run.js';
 
 export interface SupervisorDeps {

@@ -1,5 +1,4 @@
 import { CronExpressionParser } from 'cron-parser';
-import { localTimeZone } from '../clock/index.js';
 
 /**
  * Local dates and slots in the operator's zone. Slots come from cron (cron-parser, which keeps 09:00 at
@@ -190,9 +189,4 @@ export function windowStart(since: string, ref: number, now: number, tz: string)
   const span = /^(\d+)(m|h|d)$/.exec(since);
   if (span) return now - Number(span[1]) * { m: 60_000, h: HOUR, d: DAY }[span[2] as 'm' | 'h' | 'd'];
   throw new Error(`bad "since: ${since}": use a local time such as "18:00" or a span such as "24h" or "7d"`);
-}
-
-/** The operator's local zone: the OS setting (TZ on POSIX), as Intl sees it. */
-export function systemTimeZone(): string {
-  return localTimeZone();
 }

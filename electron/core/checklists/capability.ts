@@ -4,10 +4,10 @@ import type { ConfigIssue } from '../../../shared/config/schema.js';
 import { seriesKey } from '../../../shared/series.js';
 import type { Alerts } from '../alerts/index.js';
 import type { Capability, CoreContext, HandlersOf } from '../capability/index.js';
+import { localTimeZone } from '../clock/index.js';
 import type { JobSpec, JobStatus } from '../jobs/index.js';
 import type { Notifier } from '../notify/index.js';
 import type { Stop } from '../stop/index.js';
-import { systemTimeZone } from './calendar.js';
 import { type ChecklistSettings, Checklists } from './checklists.js';
 import { readEvidence } from './evaluate.js';
 import { provideBuiltInEvidence } from './providers.js';
@@ -44,7 +44,7 @@ export function createChecklistsCapability(
     // An unknown alerts.timezone is reported by the alerts section; it must not break every checklist.
     const alertsZone =
       config.alerts.timezone && isValidTimeZone(config.alerts.timezone) ? config.alerts.timezone : undefined;
-    return config.checklists.timezone ?? alertsZone ?? systemTimeZone();
+    return config.checklists.timezone ?? alertsZone ?? localTimeZone();
   };
   provideBuiltInEvidence(ctx.evidence, {
     db: ctx.store.db,

@@ -9,7 +9,6 @@ export {
   localParts,
   offsetAt,
   Schedule,
-  systemTimeZone,
   weekStart,
   windowStart,
 } from './calendar.js';

@@ -11,7 +11,8 @@ import {
 import type { StopRun } from '../../../shared/api/stop.js';
 import type { Alerts } from '../alerts/index.js';
 import type { Capability, CoreContext, HandlersOf } from '../capability/index.js';
-import { localDate, systemTimeZone } from '../checklists/index.js';
+import { localDate } from '../checklists/index.js';
+import { localTimeZone } from '../clock/index.js';
 import type { Stop } from '../stop/index.js';
 import { gramTokens, searchableText } from './grams.js';
 import { IncidentRepo, type IncidentRow } from './repo.js';
@@ -58,7 +59,7 @@ export function createIncidentsCapability(
 ): IncidentsCapability {
   const repo = new IncidentRepo(ctx.store.db);
   const tz = () =>
-    ctx.config.current().alerts.timezone ?? ctx.config.current().checklists.timezone ?? systemTimeZone();
+    ctx.config.current().alerts.timezone ?? ctx.config.current().checklists.timezone ?? localTimeZone();
 
   function write(op: Parameters<typeof ctx.store.writes.write>[1]): void {
     const outcome = ctx.store.writes.write('incidents', op);

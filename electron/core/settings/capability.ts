@@ -7,7 +7,7 @@ import { alertRuleSchema } from '../../../shared/config/alerts.js';
 import { NOTIFY_PUBLIC_VALUES, NOTIFY_SECRET_KEYS } from '../../../shared/config/notify.js';
 import { defaultRules } from '../alerts/index.js';
 import type { Capability, CoreContext, HandlersOf } from '../capability/index.js';
-import { systemTimeZone } from '../checklists/index.js';
+import { localTimeZone } from '../clock/index.js';
 import { parseConfigText } from '../config/index.js';
 import { maskSecrets, redactConfig } from '../secrets/index.js';
 import { applyChanges, openerCommand, SettingsError, writeFileAtomic } from './writeback.js';
@@ -89,7 +89,7 @@ export function createSettingsCapability(ctx: CoreContext): Capability {
       }),
       checklists: {
         timezone: config.checklists.timezone ?? null,
-        effectiveTimezone: config.checklists.timezone ?? config.alerts.timezone ?? systemTimeZone(),
+        effectiveTimezone: config.checklists.timezone ?? config.alerts.timezone ?? localTimeZone(),
         reminders: config.checklists.reminders,
         schedules: config.checklists.schedules,
       },
