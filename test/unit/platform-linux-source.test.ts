@@ -87,6 +87,17 @@ describe('Linux process source over a procfs directory', () => {
     expect(second.find((p) => p.pid === 50)).toMatchObject({ ppid: 1, name: 'python3' });
   });
 
+  it('parses a stat read right after a long command line full of parentheses (stale buffer bytes)', async () => {
+    // The reader shares one buffer: a `node -e "…()…"` command line read before leaves ')' past the end
+    // of the next, shorter stat text. Taken as the closing paren of comm, it hid the process from the stop.
+    const script = `node\0-e\0${'))))'.repeat(400)}\0`;
+    for (const pid of [61, 62, 63]) writeProcess(pid, 'node', 1000 + pid, script);
+    const platform = createLinuxPlatform({ clock, procRoot: root });
+    for (let scan = 0; scan < 3; scan++) {
+      expect((await platform.processes.list()).map((p) => p.pid).sort()).toEqual([61, 62, 63]);
+    }
+  });
+
   it('names a Chromium helper caught while it execs /proc/self/exe after its real program', async () => {
     // stat still shows the forking thread's name; the command line is already the exec'd one
     writeProcess(40, 'ThreadPoolSingl', 1000, '/proc/self/exe\0--type=renderer\0');

@@ -210,7 +210,8 @@ function readStat(ctx: LinuxContext, pid: number | string): ProcStat | null {
   if (length <= 0) return null;
   const b = ctx.reader.bytes;
   const open = b.indexOf(0x28);
-  const close = b.lastIndexOf(0x29, length);
+  // Only within the bytes just read: past them lie stale bytes of an earlier, longer read (a command line).
+  const close = b.lastIndexOf(0x29, length - 1);
   if (open < 1 || close < open) return null;
   let pidNum = 0;
   for (let i = 0; i < open - 1; i++) pidNum = pidNum * 10 + (b[i]! - 48);
