@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createProcessTracker, parseDefaultFamilies } from '../../electron/core/monitor/index.js';
 import { createStoreWindow } from '../../electron/core/monitor/store-window.js';
 import type { ProcessInfo } from '../../electron/core/platform/types.js';
+import { familyDefSchema } from '../../shared/config/monitor.js';
 
 const families = parseDefaultFamilies();
 const T = Date.UTC(2026, 0, 1);
@@ -52,19 +53,36 @@ describe('process tracker', () => {
     ]);
   });
 
+  it('lists its members for the next watch scan, and measures a process left unread across the whole gap', () => {
+    const tracker = createProcessTracker({ cpuCount: 1, platformKind: 'linux', hungAfterMs: 30_000 });
+    const bot = p(10, 'python3', 'python3 -m reply_bot.multi_main', { cpuTimeMs: 1_000 });
+    const shell = p(11, 'bash', 'bash', { cpuTimeMs: 500 });
+    const first = tracker.update(T, [bot, shell], families, []);
+    expect([...first.memberPids]).toEqual([10]);
+    // The shell was not read again (same object) for two scans, then read: 600 ms over 3 s is 20 %.
+    tracker.update(T + 1_000, [{ ...bot }, shell], families, []);
+    tracker.update(T + 2_000, [{ ...bot }, shell], families, []);
+    const shells = [...families, familyDefSchema.parse({ name: 'shells', exe: 'bash' })];
+    const fourth = tracker.update(T + 3_000, [{ ...bot }, { ...shell, cpuTimeMs: 1_100 }], shells, []);
+    expect(fourth.instancesOf('shells')![0]!.cpuPct).toBe(20);
+    expect([...fourth.memberPids].sort()).toEqual([10, 11]);
+  });
+
   it('counts Linux zombies and calls D state hung only when it lasts across scans', () => {
     const tracker = createProcessTracker({ cpuCount: 1, platformKind: 'linux', hungAfterMs: 10_000 });
     const zombie = p(20, 'python3', '', { state: 'zombie' });
     const stuck = p(21, 'python3', 'python3 x.py', { state: 'disk-sleep' });
-    let scan = tracker.update(T, [zombie, stuck], families, []);
+    // Each scan reads the processes afresh: new objects (the same object means "not read again").
+    const fresh = (...list: ProcessInfo[]) => list.map((x) => ({ ...x }));
+    let scan = tracker.update(T, fresh(zombie, stuck), families, []);
     expect(family(scan, 'python')).toMatchObject({ count: 2, zombies: 1, hung: 0 });
-    scan = tracker.update(T + 5_000, [zombie, stuck], families, []);
+    scan = tracker.update(T + 5_000, fresh(zombie, stuck), families, []);
     expect(family(scan, 'python').hung).toBe(0);
-    scan = tracker.update(T + 10_000, [zombie, stuck], families, []);
+    scan = tracker.update(T + 10_000, fresh(zombie, stuck), families, []);
     expect(family(scan, 'python').hung).toBe(1);
     // Back to sleeping: the run is broken and starts over.
-    tracker.update(T + 15_000, [zombie, { ...stuck, state: 'sleeping' }], families, []);
-    scan = tracker.update(T + 20_000, [zombie, stuck], families, []);
+    tracker.update(T + 15_000, [{ ...zombie }, { ...stuck, state: 'sleeping' }], families, []);
+    scan = tracker.update(T + 20_000, fresh(zombie, stuck), families, []);
     expect(family(scan, 'python').hung).toBe(0);
   });
 

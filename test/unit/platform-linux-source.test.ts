@@ -149,3 +149,80 @@ describe('Linux process source over a procfs directory', () => {
     expect((await platform.processes.list())[0]?.rssBytes).toBe(500 * 65536);
   });
 });
+
+describe('watch scans (the monitor every second)', () => {
+  const loadavg = (lastPid: number) =>
+    writeFileSync(join(root, 'loadavg'), `0.20 0.18 0.12 1/80 ${lastPid}\n`);
+  const stateOf = (list: { pid: number; state: string }[], pid: number) =>
+    list.find((p) => p.pid === pid)?.state;
+
+  it('reads watched processes afresh and hands back the last reading of the others', async () => {
+    loadavg(100);
+    writeProcess(10, 'python3', 1000, 'python3\0bot.py\0');
+    writeProcess(11, 'bash', 1000, 'bash\0');
+    const platform = createLinuxPlatform({ clock, procRoot: root });
+    const watch = platform.processes.watch!.bind(platform.processes);
+    const first = await watch(new Set([10]));
+    clock.advance(1000);
+    writeProcess(10, 'python3', 1000, 'python3\0bot.py\0', 'R');
+    writeProcess(11, 'bash', 1000, 'bash\0', 'R');
+    const second = await watch(new Set([10]));
+    expect(stateOf(second, 10)).toBe('running');
+    expect(stateOf(second, 11)).toBe('sleeping');
+    expect(second.find((p) => p.pid === 11)).toBe(first.find((p) => p.pid === 11));
+    // A full list (the emergency stop) always reads everything.
+    expect(stateOf(await platform.processes.list(), 11)).toBe('running');
+  });
+
+  it('sees a new process on a reused PID at once, through the PID counter', async () => {
+    loadavg(100);
+    writeProcess(50, 'kworker/1:2', 5, '', 'I', 2);
+    writeProcess(60, 'bash', 1000, 'bash\0');
+    const platform = createLinuxPlatform({ clock, procRoot: root });
+    const watch = platform.processes.watch!.bind(platform.processes);
+    expect((await watch(new Set())).map((p) => p.pid)).toEqual([60]);
+    clock.advance(1000);
+    // The counter wrapped (100 → 32768 → 70): both PIDs were handed out again.
+    loadavg(70);
+    writeProcess(50, 'python3', 360_000, 'python3\0-m\0reply_bot.multi_main\0');
+    writeProcess(60, 'node', 360_000, 'node\0main.js\0');
+    const list = await watch(new Set());
+    expect(list.find((p) => p.pid === 50)).toMatchObject({ name: 'python3', ppid: 1 });
+    expect(list.find((p) => p.pid === 60)).toMatchObject({ name: 'node', cmdline: 'node main.js' });
+  });
+
+  it('re-reads every unwatched process within ten scans (an exec, a state change)', async () => {
+    loadavg(100);
+    const pids = [21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32];
+    for (const pid of pids) writeProcess(pid, 'bash', 1000, 'bash\0');
+    const platform = createLinuxPlatform({ clock, procRoot: root });
+    const watch = platform.processes.watch!.bind(platform.processes);
+    await watch(new Set());
+    for (const pid of pids) writeProcess(pid, 'python3', 1000, 'python3\0bot.py\0');
+    const seenAt = new Map<number, number>();
+    for (let scan = 1; scan <= 10; scan++) {
+      clock.advance(1000);
+      for (const p of await watch(new Set()))
+        if (p.name === 'python3' && !seenAt.has(p.pid)) seenAt.set(p.pid, scan);
+    }
+    expect([...seenAt.keys()].sort((a, b) => a - b)).toEqual(pids);
+    // Spread over the scans, not all at once.
+    expect(new Set(seenAt.values()).size).toBeGreaterThan(5);
+  });
+
+  it('reads everything when the PID counter cannot be read or the previous scan is too old', async () => {
+    writeProcess(11, 'bash', 1000, 'bash\0');
+    const platform = createLinuxPlatform({ clock, procRoot: root });
+    const watch = platform.processes.watch!.bind(platform.processes);
+    await watch(new Set());
+    clock.advance(1000);
+    writeProcess(11, 'bash', 1000, 'bash\0', 'R');
+    expect(stateOf(await watch(new Set()), 11)).toBe('running'); // no loadavg
+
+    loadavg(100);
+    await watch(new Set());
+    clock.advance(60_000);
+    writeProcess(11, 'bash', 1000, 'bash\0', 'S');
+    expect(stateOf(await watch(new Set()), 11)).toBe('sleeping'); // a minute since the last scan
+  });
+});

@@ -14,6 +14,8 @@ export interface ProcessScan {
   samples: Sample[];
   /** Processes seen in this scan. */
   total: number;
+  /** PIDs in at least one family: the processes the next scan must read afresh. */
+  memberPids: ReadonlySet<number>;
 }
 
 export interface ProcessTrackerOptions {
@@ -25,6 +27,8 @@ export interface ProcessTrackerOptions {
 
 /** What the tracker remembers of a process between scans (keyed by pid, checked against start time). */
 interface Seen {
+  /** The snapshot object last seen; a watch scan hands the same object back for an unread process. */
+  info: ProcessInfo | null;
   startTime: number;
   cpuTimeMs: number;
   ts: number;
@@ -64,6 +68,12 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
     for (const p of processes) {
       let entry = seen.get(p.pid);
       let pct = 0;
+      if (entry && entry.info === p) {
+        // Not read again this scan (see ProcessSource.watch): nothing moved that we know of. Its CPU
+        // time stays at the last reading, so the next real reading spans the whole interval since.
+        entry.scan = scanNumber;
+        continue;
+      }
       if (entry && entry.startTime === p.startTime) {
         if (ts > entry.ts) pct = ((p.cpuTimeMs - entry.cpuTimeMs) / (ts - entry.ts)) * 100;
       } else {
@@ -73,6 +83,7 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
         }
         // Every field present from the start: one object shape, so update() stays optimised.
         entry = {
+          info: null,
           startTime: p.startTime,
           cpuTimeMs: 0,
           ts,
@@ -84,6 +95,7 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
         };
         seen.set(p.pid, entry);
       }
+      entry.info = p;
       entry.cpuTimeMs = p.cpuTimeMs;
       entry.ts = ts;
       entry.scan = scanNumber;
@@ -103,6 +115,8 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
     const classified = classifyProcesses(processes, families, { botFolders });
     const byPid = new Map<number, ProcessInfo>();
     for (const p of processes) byPid.set(p.pid, p);
+    const memberPids = new Set<number>();
+    for (const members of classified.values()) for (const p of members) memberPids.add(p.pid);
     const summaries: FamilySummary[] = [];
     const orphansByFamily = new Map<string, Set<number>>();
     const runsByFamily = new Map<string, Map<number, number>>();
@@ -178,7 +192,7 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
       }
       return list;
     };
-    return { ts, families: summaries, instancesOf, samples, total: processes.length };
+    return { ts, families: summaries, instancesOf, samples, total: processes.length, memberPids };
   }
 
   return { update };

@@ -246,13 +246,17 @@ function readStat(ctx: LinuxContext, pid: number | string): ProcStat | null {
   return null; // truncated line
 }
 
-interface CachedCmdline {
+/** What a scan remembers of a process, keyed by pid and checked against its start ticks. */
+interface KnownProcess {
   startTicks: number;
+  startTime: number;
   comm: string;
   cmdline: string;
   name: string;
   /** The last scan that saw the process. */
   scan: number;
+  /** What the last read of its stat gave; null for a kernel thread (never listed). */
+  info: ProcessInfo | null;
 }
 
 /**
@@ -278,10 +282,20 @@ function realName(procRoot: string, entry: string, comm: string, cmdline: string
  */
 const CMDLINE_SETTLE_MS = 10_000;
 
+/**
+ * In a watch scan, a process nobody watches has its stat re-read once in this many scans (spread by
+ * pid): enough to see an exec or a state change within seconds, and a reused PID is caught at once
+ * through the PID counter (see newPidRange).
+ */
+const REVALIDATE_SCANS = 10;
+
+/** A watch scan this long after the previous one reads everything: the PID counter may have wrapped. */
+const WATCH_GAP_MS = 5_000;
+
 class LinuxProcessSource implements ProcessSource {
-  private cmdlines = new Map<number, CachedCmdline>();
-  private kthreads = new Set<number>();
+  private known = new Map<number, KnownProcess>();
   private scans = 0;
+  private lastPid: { pid: number; at: number } | null = null;
 
   constructor(
     private readonly ctx: LinuxContext,
@@ -289,58 +303,119 @@ class LinuxProcessSource implements ProcessSource {
   ) {}
 
   async list(): Promise<ProcessInfo[]> {
-    return this.scan();
+    return this.scan(null);
   }
 
-  scan(): ProcessInfo[] {
+  async watch(watched: ReadonlySet<number>): Promise<ProcessInfo[]> {
+    return this.scan(watched);
+  }
+
+  /**
+   * Which PIDs may have been given to a new process since the previous scan: the range the kernel's PID
+   * counter moved through (the last field of /proc/loadavg is the last PID handed out; PIDs are handed
+   * out cyclically upward). Null when that cannot be known: first scan, a long gap, no loadavg.
+   */
+  private newPidRange(now: number): ((pid: number) => boolean) | null {
+    const previous = this.lastPid;
+    this.lastPid = null;
+    const length = this.ctx.reader.readBytes(`${this.ctx.procRoot}/loadavg`);
+    if (length <= 0) return null;
+    const b = this.ctx.reader.bytes;
+    let end = length;
+    while (end > 0 && (b[end - 1]! < 48 || b[end - 1]! > 57)) end--;
+    let start = end;
+    while (start > 0 && b[start - 1]! >= 48 && b[start - 1]! <= 57) start--;
+    if (start === end) return null;
+    let current = 0;
+    for (let i = start; i < end; i++) current = current * 10 + (b[i]! - 48);
+    this.lastPid = { pid: current, at: now };
+    if (!previous || now - previous.at > WATCH_GAP_MS || now < previous.at) return null;
+    const from = previous.pid;
+    if (current === from) return () => false;
+    return from < current ? (pid) => pid > from && pid <= current : (pid) => pid > from || pid <= current;
+  }
+
+  /**
+   * One pass over /proc. `watched` null reads every process (what the stop and tree kills use). A watch
+   * scan (the monitor, every second) reads afresh the watched PIDs, new and young processes and PIDs the
+   * kernel may have reused; any other process comes back as the previous scan's object, unchanged.
+   */
+  scan(watched: ReadonlySet<number> | null): ProcessInfo[] {
     const { ctx } = this;
     const now = this.clock.now();
     const processes: ProcessInfo[] = [];
     const scan = ++this.scans;
-    // Kernel threads are read like any process (a positioned read on a kept descriptor, cheap): a PID
-    // that was a kernel thread a moment ago may be a bot now, and skipping it would hide it from the
-    // emergency stop. The set only keeps their descriptors open.
-    this.kthreads.clear();
+    // Read before the directory, so a PID handed out during the scan is in the next scan's range.
+    const mayBeNew = this.newPidRange(now);
     for (const entry of readdirSync(ctx.procRoot)) {
       const first = entry.charCodeAt(0);
       if (first < 48 || first > 57) continue; // not a PID directory
+      if (watched && mayBeNew) {
+        const pid = Number(entry);
+        const known = this.known.get(pid);
+        if (
+          known &&
+          !watched.has(pid) &&
+          !mayBeNew(pid) &&
+          now - known.startTime > CMDLINE_SETTLE_MS &&
+          (scan + pid) % REVALIDATE_SCANS !== 0
+        ) {
+          known.scan = scan;
+          if (known.info) processes.push(known.info);
+          continue;
+        }
+      }
       const stat = readStat(ctx, entry);
       if (!stat) continue; // vanished mid-scan
+      const startTime = startTimeMs(ctx, stat.startTicks);
+      let known = this.known.get(stat.pid);
+      // Kernel threads are read like any process: a PID that was a kernel thread a moment ago may be a
+      // bot now, and skipping it would hide it from the emergency stop. They are never listed.
       if (stat.ppid === 2 || stat.pid === 2) {
-        this.kthreads.add(stat.pid);
+        if (!known || known.startTicks !== stat.startTicks || known.info) {
+          known = {
+            startTicks: stat.startTicks,
+            startTime,
+            comm: stat.comm,
+            cmdline: '',
+            name: '',
+            scan,
+            info: null,
+          };
+          this.known.set(stat.pid, known);
+        }
+        known.scan = scan;
         continue;
       }
-      const startTime = startTimeMs(ctx, stat.startTicks);
-      let cached = this.cmdlines.get(stat.pid);
       if (
-        !cached ||
-        cached.startTicks !== stat.startTicks ||
-        cached.comm !== stat.comm ||
+        !known ||
+        known.startTicks !== stat.startTicks ||
+        known.comm !== stat.comm ||
+        !known.info ||
         now - startTime <= CMDLINE_SETTLE_MS
       ) {
         const raw = ctx.reader.read(`${ctx.procRoot}/${entry}/cmdline`);
         const cmdline = raw === null ? '' : parseCmdline(raw);
         // stat's comm field is the same text as /proc/<pid>/comm (15 chars max), without a second read.
         const name = realName(ctx.procRoot, entry, stat.comm, cmdline);
-        cached = { startTicks: stat.startTicks, comm: stat.comm, cmdline, name, scan };
-        this.cmdlines.set(stat.pid, cached);
+        known = { startTicks: stat.startTicks, startTime, comm: stat.comm, cmdline, name, scan, info: null };
+        this.known.set(stat.pid, known);
       }
-      cached.scan = scan;
-      processes.push({
+      known.scan = scan;
+      known.info = {
         pid: stat.pid,
         ppid: stat.ppid,
-        name: cached.name,
-        cmdline: cached.cmdline,
+        name: known.name,
+        cmdline: known.cmdline,
         startTime,
         state: stat.state,
         cpuTimeMs: Math.round((stat.cpuTicks * 1000) / LINUX_CLOCK_TICKS),
         rssBytes: stat.rssPages * ctx.pageSize,
-      });
+      };
+      processes.push(known.info);
     }
-    for (const [pid, cached] of this.cmdlines) if (cached.scan !== scan) this.cmdlines.delete(pid);
-    ctx.reader.retainStat(
-      (pid) => this.cmdlines.get(Number(pid))?.scan === scan || this.kthreads.has(Number(pid)),
-    );
+    for (const [pid, known] of this.known) if (known.scan !== scan) this.known.delete(pid);
+    ctx.reader.retainStat((pid) => this.known.get(Number(pid))?.scan === scan);
     return processes;
   }
 }

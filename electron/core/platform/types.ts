@@ -33,6 +33,13 @@ export interface ProcessInfo {
 export interface ProcessSource {
   /** One snapshot of every process visible to us. Cheap: no child process per call. */
   list(): Promise<ProcessInfo[]>;
+  /**
+   * A snapshot for a watcher that scans every few seconds and needs fresh figures only for `watched`:
+   * every live process is listed, but one that is not watched and cannot have changed identity since
+   * the previous call may come back as that call's object (CPU time, memory and state as they were then).
+   * Sources for which a full snapshot costs the same leave it out; callers then use list().
+   */
+  watch?(watched: ReadonlySet<number>): Promise<ProcessInfo[]>;
 }
 
 export type StopMode = 'graceful' | 'force';
