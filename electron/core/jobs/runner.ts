@@ -168,7 +168,16 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
         }, spec.timeoutMs);
       });
       try {
-        await Promise.race([Promise.resolve(spec.run({ slot, now, signal: abort.signal })), timeoutPassed]);
+        // The signal is built only when a job reads it: most never do, and the per-second jobs would
+        // otherwise make an AbortSignal (an EventTarget) every run.
+        const context = {
+          slot,
+          now,
+          get signal() {
+            return abort.signal;
+          },
+        };
+        await Promise.race([Promise.resolve(spec.run(context)), timeoutPassed]);
         if (timedOut) fail(abort.signal.reason, 'timed out');
       } catch (err) {
         if (timedOut) fail(abort.signal.reason, 'timed out');

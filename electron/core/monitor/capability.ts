@@ -1,5 +1,4 @@
 import { botFolders } from '../../../shared/config/bots.js';
-import { seriesKey } from '../../../shared/series.js';
 import type { Capability, CoreContext, HandlersOf } from '../capability/index.js';
 import type { JobSpec, JobStatus } from '../jobs/index.js';
 import type { Platform, ProcessInfo } from '../platform/index.js';
@@ -57,7 +56,7 @@ export function createMonitorCapability(
   async function sample(): Promise<void> {
     const cycle = await monitor.sampleOnce();
     ctx.store.writeSamples(cycle.toStore);
-    const samples = cycle.samples.map((s) => ({ ...s, key: seriesKey(s.name, s.labels) }));
+    const samples = cycle.samples;
     ctx.hooks.emit('samples', { ts: cycle.ts, samples });
     ctx.emit({
       type: 'samples',

@@ -14,7 +14,7 @@ import type {
 } from '../../../shared/api/monitor.js';
 import type { SystemSnapshot } from '../../../shared/api/system.js';
 import { type MonitorConfig, monitorConfigSchema } from '../../../shared/config/monitor.js';
-import { type Sample, seriesKey } from '../../../shared/series.js';
+import { type LiveSample, type Sample, seriesKey } from '../../../shared/series.js';
 import type { Clock } from '../clock/index.js';
 import type { Platform, ProcessInfo } from '../platform/index.js';
 import { createPlatform } from '../platform/index.js';
@@ -39,8 +39,8 @@ export { createProcessTracker, type ProcessScan } from './processes.js';
 
 export interface MonitorCycle {
   ts: number;
-  /** Every sample computed this cycle (the live view, alert evaluation). */
-  samples: Sample[];
+  /** Every sample computed this cycle, with its series key (the live view, alert evaluation). */
+  samples: LiveSample[];
   /**
    * What belongs in the raw tier this cycle: one sample per series per storeIntervalSeconds (the mean
    * of the window for rates, the last value for gauges), empty in between.
@@ -98,6 +98,10 @@ export interface Monitor {
 }
 
 const HOUR = 3_600_000;
+
+function withKey(s: Sample): LiveSample {
+  return { name: s.name, labels: s.labels, ts: s.ts, value: s.value, key: seriesKey(s.name, s.labels) };
+}
 
 export function createMonitor(opts: MonitorOptions): Monitor {
   const config = opts.config ?? (() => defaultConfig);
@@ -170,7 +174,10 @@ export function createMonitor(opts: MonitorOptions): Monitor {
       last.procs = ts;
     }
 
-    const samples = scan ? [...system.samples, ...scan.samples] : system.samples;
+    // Keys built once per sample: the store window, the alert rules and the live view all use them.
+    const samples: LiveSample[] = [];
+    for (const s of system.samples) samples.push(withKey(s));
+    if (scan) for (const s of scan.samples) samples.push(withKey(s));
     storeWindow.add(samples);
     let toStore: Sample[] = [];
     if (due(lastRun.store, cfg.storeIntervalSeconds, ts)) {

@@ -32,6 +32,9 @@ interface Seen {
   startTime: number;
   cpuTimeMs: number;
   ts: number;
+  /** This scan's CPU % of the machine (0 when not read again) and whether it counts as hung. */
+  cpuPct: number;
+  hung: boolean;
   /** Start of an unbroken run of D-state scans, and its length. */
   diskSleepSince: number;
   diskSleepScans: number;
@@ -39,6 +42,8 @@ interface Seen {
   masked?: string;
   scan: number;
 }
+
+const NO_PIDS: ReadonlySet<number> = new Set();
 
 function round1(v: number): number {
   return Math.round(v * 10) / 10;
@@ -53,6 +58,12 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
   const seen = new Map<number, Seen>();
   let lastTs: number | undefined;
   let scanNumber = 0;
+  // forEach with a named callback: a for…of over the map would allocate an entry array per process.
+  const dropUnseen = (entry: Seen, pid: number) => {
+    if (entry.scan !== scanNumber) seen.delete(pid);
+  };
+  const cpuPctOf = (pid: number) => seen.get(pid)?.cpuPct ?? 0;
+  const isHung = (pid: number) => seen.get(pid)?.hung === true;
 
   function update(
     ts: number,
@@ -62,18 +73,17 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
     leaks: ReadonlyMap<string, LeakTrend> = new Map(),
   ): ProcessScan {
     scanNumber++;
-    const cpuPct = new Map<number, number>();
-    const hung = new Set<number>();
     const cpus = Math.max(1, opts.cpuCount);
     for (const p of processes) {
       let entry = seen.get(p.pid);
-      let pct = 0;
       if (entry && entry.info === p) {
         // Not read again this scan (see ProcessSource.watch): nothing moved that we know of. Its CPU
         // time stays at the last reading, so the next real reading spans the whole interval since.
         entry.scan = scanNumber;
+        entry.cpuPct = 0;
         continue;
       }
+      let pct = 0;
       if (entry && entry.startTime === p.startTime) {
         if (ts > entry.ts) pct = ((p.cpuTimeMs - entry.cpuTimeMs) / (ts - entry.ts)) * 100;
       } else {
@@ -87,6 +97,8 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
           startTime: p.startTime,
           cpuTimeMs: 0,
           ts,
+          cpuPct: 0,
+          hung: false,
           diskSleepSince: ts,
           diskSleepScans: 0,
           maskedFor: undefined,
@@ -99,17 +111,17 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
       entry.cpuTimeMs = p.cpuTimeMs;
       entry.ts = ts;
       entry.scan = scanNumber;
-      cpuPct.set(p.pid, Math.max(0, pct / cpus));
+      entry.cpuPct = Math.max(0, pct / cpus);
       if (p.state === 'disk-sleep') {
         if (entry.diskSleepScans === 0) entry.diskSleepSince = ts;
         entry.diskSleepScans++;
-        if (entry.diskSleepScans >= 2 && ts - entry.diskSleepSince >= opts.hungAfterMs) hung.add(p.pid);
+        entry.hung = entry.diskSleepScans >= 2 && ts - entry.diskSleepSince >= opts.hungAfterMs;
       } else {
         entry.diskSleepScans = 0;
-        if (p.state === 'not-responding') hung.add(p.pid);
+        entry.hung = p.state === 'not-responding';
       }
     }
-    for (const [pid, entry] of seen) if (entry.scan !== scanNumber) seen.delete(pid);
+    seen.forEach(dropUnseen);
     lastTs = ts;
 
     const classified = classifyProcesses(processes, families, { botFolders });
@@ -118,18 +130,18 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
     const memberPids = new Set<number>();
     for (const members of classified.values()) for (const p of members) memberPids.add(p.pid);
     const summaries: FamilySummary[] = [];
-    const orphansByFamily = new Map<string, Set<number>>();
+    const orphansByFamily = new Map<string, ReadonlySet<number>>();
     const runsByFamily = new Map<string, Map<number, number>>();
     const samples: Sample[] = [];
     for (const family of families) {
       const members = classified.get(family.name) ?? [];
-      const orphans = new Set(
-        family.orphanWithout
-          ? findOrphans(members, classified.get(family.orphanWithout) ?? [], processes, byPid).map(
+      const orphans: ReadonlySet<number> = family.orphanWithout
+        ? new Set(
+            findOrphans(members, classified.get(family.orphanWithout) ?? [], processes, byPid).map(
               (p) => p.pid,
-            )
-          : [],
-      );
+            ),
+          )
+        : NO_PIDS;
       orphansByFamily.set(family.name, orphans);
       const runs = runsOf(members, byPid);
       runsByFamily.set(family.name, runs);
@@ -139,10 +151,10 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
       let zombies = 0;
       let hungCount = 0;
       for (const p of members) {
-        cpu += cpuPct.get(p.pid) ?? 0;
+        cpu += cpuPctOf(p.pid);
         rss += p.rssBytes;
         if (p.state === 'zombie' || (opts.platformKind === 'windows' && orphans.has(p.pid))) zombies++;
-        if (hung.has(p.pid)) hungCount++;
+        if (isHung(p.pid)) hungCount++;
       }
       const leak = leaks.get(family.name);
       summaries.push({
@@ -173,7 +185,7 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
     const instancesOf = (name: string): ProcessInstance[] => {
       let list = built.get(name);
       if (!list) {
-        const orphans = orphansByFamily.get(name) ?? new Set<number>();
+        const orphans = orphansByFamily.get(name) ?? NO_PIDS;
         const runs = runsByFamily.get(name) ?? new Map<number, number>();
         list = (classified.get(name) ?? []).map((p) => ({
           pid: p.pid,
@@ -181,11 +193,11 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
           runPid: runs.get(p.pid) ?? p.pid,
           name: p.name,
           cmdline: maskedCmdline(seen.get(p.pid), p),
-          cpuPct: round1(cpuPct.get(p.pid) ?? 0),
+          cpuPct: round1(cpuPctOf(p.pid)),
           rssBytes: p.rssBytes,
           startTime: p.startTime,
           state: p.state,
-          hung: hung.has(p.pid),
+          hung: isHung(p.pid),
           orphan: orphans.has(p.pid),
         }));
         built.set(name, list);

@@ -23,9 +23,9 @@ interface Accumulator {
 export function createStoreWindow() {
   let window = new Map<string, Accumulator>();
   return {
-    add(samples: readonly Sample[]): void {
+    add(samples: readonly (Sample & { key?: string })[]): void {
       for (const s of samples) {
-        const key = seriesKey(s.name, s.labels);
+        const key = s.key ?? seriesKey(s.name, s.labels);
         const acc = window.get(key);
         if (acc) {
           acc.sum += s.value;
