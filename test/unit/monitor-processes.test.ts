@@ -68,6 +68,27 @@ describe('process tracker', () => {
     expect([...fourth.memberPids].sort()).toEqual([10, 11]);
   });
 
+  it('reuses the family layout only while no process comes, goes, execs or changes parent', () => {
+    const tracker = createProcessTracker({ cpuCount: 1, platformKind: 'linux', hungAfterMs: 30_000 });
+    const bot = p(10, 'python3', 'python3 -m reply_bot.multi_main', { rssBytes: 10 });
+    const shell = p(11, 'bash', 'bash', { rssBytes: 5 });
+    const count = (scan: ReturnType<typeof tracker.update>) => family(scan, 'bot-runner').count;
+    expect(count(tracker.update(T, [bot, shell], families, []))).toBe(1);
+    // Same processes, new readings: the sums follow the readings.
+    const second = tracker.update(T + 1_000, [{ ...bot, rssBytes: 30 }, { ...shell }], families, []);
+    expect(family(second, 'bot-runner')).toMatchObject({ count: 1, rssBytes: 30 });
+    // The shell execs a second bot: classified again.
+    const exec = { ...shell, name: 'python3', cmdline: 'python3 -m reply_bot.login_assist' };
+    expect(count(tracker.update(T + 2_000, [{ ...bot }, exec], families, []))).toBe(2);
+    // The first bot exits.
+    expect(count(tracker.update(T + 3_000, [{ ...exec }], families, []))).toBe(1);
+    // A child re-parented under the remaining bot joins its run.
+    const child = p(12, 'python3', 'python3 -m reply_bot.worker', { ppid: 1 });
+    tracker.update(T + 4_000, [{ ...exec }, child], families, []);
+    const adopted = tracker.update(T + 5_000, [{ ...exec }, { ...child, ppid: 11 }], families, []);
+    expect(family(adopted, 'bot-runner')).toMatchObject({ count: 2, runs: 1 });
+  });
+
   it('counts Linux zombies and calls D state hung only when it lasts across scans', () => {
     const tracker = createProcessTracker({ cpuCount: 1, platformKind: 'linux', hungAfterMs: 10_000 });
     const zombie = p(20, 'python3', '', { state: 'zombie' });

@@ -44,6 +44,55 @@ interface Seen {
 }
 
 const NO_PIDS: ReadonlySet<number> = new Set();
+const NO_RUNS: ReadonlyMap<number, number> = new Map();
+
+/** Who is who in one scan: family members, their runs and orphans, by pid. */
+interface Layout {
+  families: readonly FamilyDef[];
+  foldersKey: string;
+  membersByFamily: Map<string, number[]>;
+  memberPids: Set<number>;
+  orphansByFamily: Map<string, ReadonlySet<number>>;
+  runsByFamily: Map<string, ReadonlyMap<number, number>>;
+  runCounts: Map<string, number>;
+}
+
+function computeLayout(
+  processes: readonly ProcessInfo[],
+  families: readonly FamilyDef[],
+  botFolders: readonly string[],
+  foldersKey: string,
+): Layout {
+  const classified = classifyProcesses(processes, families, { botFolders });
+  const byPid = new Map<number, ProcessInfo>();
+  for (const p of processes) byPid.set(p.pid, p);
+  const layout: Layout = {
+    families,
+    foldersKey,
+    membersByFamily: new Map(),
+    memberPids: new Set(),
+    orphansByFamily: new Map(),
+    runsByFamily: new Map(),
+    runCounts: new Map(),
+  };
+  for (const family of families) {
+    const members = classified.get(family.name) ?? [];
+    layout.membersByFamily.set(
+      family.name,
+      members.map((p) => p.pid),
+    );
+    for (const p of members) layout.memberPids.add(p.pid);
+    if (family.orphanWithout) {
+      const runners = classified.get(family.orphanWithout) ?? [];
+      const orphans = findOrphans(members, runners, processes, byPid).map((p) => p.pid);
+      layout.orphansByFamily.set(family.name, new Set(orphans));
+    }
+    const runs = runsOf(members, byPid);
+    layout.runsByFamily.set(family.name, runs);
+    layout.runCounts.set(family.name, new Set(runs.values()).size);
+  }
+  return layout;
+}
 
 function round1(v: number): number {
   return Math.round(v * 10) / 10;
@@ -60,8 +109,15 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
   let scanNumber = 0;
   // forEach with a named callback: a for…of over the map would allocate an entry array per process.
   const dropUnseen = (entry: Seen, pid: number) => {
-    if (entry.scan !== scanNumber) seen.delete(pid);
+    if (entry.scan !== scanNumber) {
+      seen.delete(pid);
+      identityChanged = true;
+    }
   };
+  /** Whether any process came, went, exec'd or changed parent since the previous scan. */
+  let identityChanged = true;
+  let layout: Layout | null = null;
+  const currentInfo = (pid: number) => seen.get(pid)!.info!;
   const cpuPctOf = (pid: number) => seen.get(pid)?.cpuPct ?? 0;
   const isHung = (pid: number) => seen.get(pid)?.hung === true;
 
@@ -73,6 +129,7 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
     leaks: ReadonlyMap<string, LeakTrend> = new Map(),
   ): ProcessScan {
     scanNumber++;
+    identityChanged = false;
     const cpus = Math.max(1, opts.cpuCount);
     for (const p of processes) {
       let entry = seen.get(p.pid);
@@ -84,6 +141,16 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
         continue;
       }
       let pct = 0;
+      const before = entry?.info;
+      if (
+        !before ||
+        before.startTime !== p.startTime ||
+        before.name !== p.name ||
+        before.cmdline !== p.cmdline ||
+        before.ppid !== p.ppid
+      ) {
+        identityChanged = true;
+      }
       if (entry && entry.startTime === p.startTime) {
         if (ts > entry.ts) pct = ((p.cpuTimeMs - entry.cpuTimeMs) / (ts - entry.ts)) * 100;
       } else {
@@ -124,28 +191,21 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
     seen.forEach(dropUnseen);
     lastTs = ts;
 
-    const classified = classifyProcesses(processes, families, { botFolders });
-    const byPid = new Map<number, ProcessInfo>();
-    for (const p of processes) byPid.set(p.pid, p);
-    const memberPids = new Set<number>();
-    for (const members of classified.values()) for (const p of members) memberPids.add(p.pid);
+    // Families, runs and orphans depend only on who is who: while no process came, went or changed,
+    // the previous scan's answer holds (most seconds on an ops PC), with this scan's readings.
+    const foldersKey = botFolders.join('\0');
+    if (identityChanged || !layout || layout.families !== families || layout.foldersKey !== foldersKey) {
+      layout = computeLayout(processes, families, botFolders, foldersKey);
+    }
+    const { memberPids, orphansByFamily, runsByFamily } = layout;
+    const classified = new Map<string, ProcessInfo[]>();
+    for (const [name, pids] of layout.membersByFamily) classified.set(name, pids.map(currentInfo));
     const summaries: FamilySummary[] = [];
-    const orphansByFamily = new Map<string, ReadonlySet<number>>();
-    const runsByFamily = new Map<string, Map<number, number>>();
     const samples: Sample[] = [];
     for (const family of families) {
       const members = classified.get(family.name) ?? [];
-      const orphans: ReadonlySet<number> = family.orphanWithout
-        ? new Set(
-            findOrphans(members, classified.get(family.orphanWithout) ?? [], processes, byPid).map(
-              (p) => p.pid,
-            ),
-          )
-        : NO_PIDS;
-      orphansByFamily.set(family.name, orphans);
-      const runs = runsOf(members, byPid);
-      runsByFamily.set(family.name, runs);
-      const runCount = new Set(runs.values()).size;
+      const orphans = orphansByFamily.get(family.name) ?? NO_PIDS;
+      const runCount = layout.runCounts.get(family.name) ?? 0;
       let cpu = 0;
       let rss = 0;
       let zombies = 0;
@@ -186,7 +246,7 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
       let list = built.get(name);
       if (!list) {
         const orphans = orphansByFamily.get(name) ?? NO_PIDS;
-        const runs = runsByFamily.get(name) ?? new Map<number, number>();
+        const runs = runsByFamily.get(name) ?? NO_RUNS;
         list = (classified.get(name) ?? []).map((p) => ({
           pid: p.pid,
           ppid: p.ppid,
