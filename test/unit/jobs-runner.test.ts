@@ -26,6 +26,24 @@ describe('job runner', () => {
     expect(runner.status('test.tick')).toMatchObject({ runs: 288, failures: 0, skipped: 0 });
   });
 
+  it('starts whole-second interval jobs on a whole second, so jobs added moments apart share wake-ups', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 11, 1, 9, 0, 0, 3));
+    const { runner } = manualRunner(clock);
+    const slots: Record<string, number[]> = { a: [], b: [], fast: [] };
+    runner.add({ name: 'test.a', schedule: { every: 1000 }, run: ({ slot }) => slots.a!.push(slot) });
+    clock.advance(4);
+    runner.add({ name: 'test.b', schedule: { every: 5000 }, run: ({ slot }) => slots.b!.push(slot) });
+    runner.add({ name: 'test.fast', schedule: { every: 250 }, run: ({ slot }) => slots.fast!.push(slot) });
+    expect(runner.status('test.a')!.nextRunAt).toBe(Date.UTC(2026, 11, 1, 9, 0, 1));
+    expect(runner.status('test.b')!.nextRunAt).toBe(Date.UTC(2026, 11, 1, 9, 0, 1));
+    // Sub-second intervals keep their exact start.
+    expect(runner.status('test.fast')!.nextRunAt).toBe(Date.UTC(2026, 11, 1, 9, 0, 0, 7));
+    clock.set(Date.UTC(2026, 11, 1, 9, 0, 6));
+    await runner.runDue();
+    expect(slots.a!.length).toBe(1);
+    expect(slots.b).toEqual([Date.UTC(2026, 11, 1, 9, 0, 1)]);
+  });
+
   it('skips the slots a suspended machine missed instead of running them all at wake', async () => {
     const { clock, runner } = manualRunner();
     let runs = 0;

@@ -107,7 +107,12 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
 
   function firstSlot(spec: JobSpec, now: number): number {
     const s = spec.schedule;
-    if ('every' in s) return now + (s.startAfter ?? 0);
+    if ('every' in s) {
+      const first = now + (s.startAfter ?? 0);
+      // Whole-second intervals start on a whole second: jobs registered a few ms apart then share their
+      // wake-ups (the monitor, the bots' scan and the alert tick wake the process once, not three times).
+      return everyMs(s) % 1000 === 0 ? Math.ceil(first / 1000) * 1000 : first;
+    }
     return s.next(now) ?? Number.POSITIVE_INFINITY;
   }
 
