@@ -79,7 +79,9 @@ export function createBotsCapability(ctx: CoreContext, deps: BotsCapabilityDeps)
     repo,
     processes: deps.platform.processes,
     scanProcesses: () => {
-      const maxAge = ctx.config.current().monitor.processIntervalSeconds * 1000;
+      // One interval and a half: this job and the monitor's share a wake-up, and whichever runs first,
+      // the monitor's table from one interval ago must still count (else every second scans twice).
+      const maxAge = ctx.config.current().monitor.processIntervalSeconds * 1500;
       return deps.recentProcesses ? deps.recentProcesses(maxAge) : deps.platform.processes.list();
     },
     killer: deps.platform.killer,
