@@ -11,6 +11,8 @@ import { type CompiledRule, compileRules, eventOf, matchRule } from '../../elect
 import type { TelemetryRecord } from '../../electron/core/telemetry/types.js';
 import { compileSafeRegex } from '../../shared/regex/index.js';
 import { nexusMessage, prng } from '../bench/logs-corpus.js';
+import { matcherGroups } from '../fixtures/regex/matcher-groups.js';
+import { randomPatterns } from '../fixtures/regex/random-patterns.js';
 import { consoleRecords, generateDay, pythonLogRecords, readFixture } from '../fixtures/telemetry/records.js';
 
 describe('requiredLiteral', () => {
@@ -66,108 +68,11 @@ describe('requiredLiteral', () => {
    * matches a text, the pattern's literal is in it.
    */
   it('every text a random pattern matches holds its literal', () => {
-    const r = prng(11);
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
-    const ATOMS = ['a', 'b', 'A', 'B', 'x', ':', ' ', 'あ', 'ア', '漢', '🌐', '⚠️', '1', '-', '_'];
-    const ESCAPED = [
-      '\\.',
-      '\\[',
-      '\\]',
-      '\\$',
-      '\\(',
-      '\\)',
-      '\\*',
-      '\\+',
-      '\\?',
-      '\\{',
-      '\\|',
-      '\\\\',
-      '\\-',
-    ];
-    interface Node {
-      re: string;
-      sample(): string;
-    }
-    const lit = (c: string): Node => ({ re: c, sample: () => c });
-    function atom(depth: number): Node {
-      const x = r();
-      if (x < 0.45) return lit(pick(ATOMS));
-      if (x < 0.55) {
-        const e = pick(ESCAPED);
-        return { re: e, sample: () => e.slice(1) };
-      }
-      if (x < 0.62) return { re: '\\d', sample: () => String(Math.floor(r() * 10)) };
-      if (x < 0.66) return { re: '\\s', sample: () => pick([' ', '\t']) };
-      if (x < 0.7) return { re: '.', sample: () => pick(ATOMS) };
-      if (x < 0.76) {
-        const members = [pick(ATOMS), pick(ATOMS)].filter((c) => [...c].length === 1);
-        if (members.length === 0) return lit('a');
-        return { re: `[${members.join('')}]`, sample: () => pick(members) };
-      }
-      if (depth < 3 && x < 0.92) {
-        const a = seq(depth + 1, 1 + Math.floor(r() * 3));
-        const b = seq(depth + 1, 1 + Math.floor(r() * 3));
-        const open = pick(['(', '(?:', '(?P<g>', '(?i:']);
-        const alt = r() < 0.5;
-        const upper = (s: string) => (open === '(?i:' && r() < 0.5 ? s.toUpperCase() : s);
-        return {
-          re: `${open}${a.re}${alt ? `|${b.re}` : ''})`,
-          sample: () => upper(alt && r() < 0.5 ? b.sample() : a.sample()),
-        };
-      }
-      return lit(pick(ATOMS));
-    }
-    function quantified(depth: number): Node {
-      const a = atom(depth);
-      const x = r();
-      const rep = (min: number, max: number) => () => {
-        let s = '';
-        const n = min + Math.floor(r() * (max - min + 1));
-        for (let i = 0; i < n; i++) s += a.sample();
-        return s;
-      };
-      const lazy = r() < 0.2 ? '?' : '';
-      if (x < 0.1) return { re: `${a.re}*${lazy}`, sample: rep(0, 3) };
-      if (x < 0.2) return { re: `${a.re}+${lazy}`, sample: rep(1, 3) };
-      if (x < 0.3) return { re: `${a.re}?${lazy}`, sample: rep(0, 1) };
-      if (x < 0.35) return { re: `${a.re}{2}`, sample: rep(2, 2) };
-      if (x < 0.4) return { re: `${a.re}{0,2}`, sample: rep(0, 2) };
-      return a;
-    }
-    function seq(depth: number, n: number): Node {
-      const parts = Array.from({ length: n }, () => quantified(depth));
-      return { re: parts.map((p) => p.re).join(''), sample: () => parts.map((p) => p.sample()).join('') };
-    }
-    function noise(): string {
-      let s = '';
-      const n = Math.floor(r() * 6);
-      for (let i = 0; i < n; i++) s += pick(ATOMS);
-      return s;
-    }
-    function nearMiss(text: string): string {
-      const chars = [...text];
-      if (chars.length === 0) return text;
-      const i = Math.floor(r() * chars.length);
-      const c = chars[i] as string;
-      const x = r();
-      if (x < 0.4) chars[i] = c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase();
-      else if (x < 0.7) chars.splice(i, 1);
-      else chars[i] = pick(ATOMS);
-      return chars.join('');
-    }
-
+    const gen = randomPatterns(11);
     let withLiteral = 0;
     let matched = 0;
     for (let p = 0; p < 3000; p++) {
-      const node =
-        r() < 0.15
-          ? (() => {
-              const a = seq(0, 2);
-              const b = seq(0, 2);
-              return { re: `${a.re}|${b.re}`, sample: () => (r() < 0.5 ? a.sample() : b.sample()) };
-            })()
-          : seq(0, 2 + Math.floor(r() * 6));
-      const pattern = r() < 0.05 ? `(?i)${node.re}` : node.re;
+      const { pattern, sample } = gen.next();
       let re: ReturnType<typeof compileSafeRegex>;
       try {
         re = compileSafeRegex(pattern);
@@ -178,8 +83,8 @@ describe('requiredLiteral', () => {
       if (literal === undefined) continue;
       withLiteral++;
       for (let t = 0; t < 20; t++) {
-        const exact = noise() + node.sample() + noise();
-        for (const text of [exact, nearMiss(exact), nearMiss(nearMiss(exact))]) {
+        const exact = sample();
+        for (const text of [exact, gen.nearMiss(exact), gen.nearMiss(gen.nearMiss(exact))]) {
           if (!re.test(text)) continue;
           matched++;
           if (!text.includes(literal))
@@ -195,14 +100,22 @@ describe('requiredLiteral', () => {
   });
 });
 
-/** The rules as they were before the prefilter: no literal, every regex run, nothing remembered. */
+/**
+ * The rules as they were before: no literal, every regex run (a Matcher: find, then the groups),
+ * nothing remembered.
+ */
 function unfiltered(rules: readonly CompiledRule[]): CompiledRule[] {
   class Forgetful extends Map<string, Readonly<Record<string, string>> | null> {
     override set() {
       return this;
     }
   }
-  return rules.map((r) => ({ ...r, literal: undefined, answers: new Forgetful() }));
+  return rules.map((r) => ({
+    ...r,
+    re: r.re && { ...r.re, groups: matcherGroups(r.re.source) },
+    literal: undefined,
+    answers: new Forgetful(),
+  }));
 }
 
 function firstEvent(rules: readonly CompiledRule[], record: TelemetryRecord) {
