@@ -35,14 +35,27 @@ export function compileSafeRegex(pattern: string, opts: SafeRegexOptions = {}): 
     );
   }
   const whole = opts.whole === true;
+  const names = Object.entries(re.namedGroups());
+  const engine = re.re2();
   return {
     source: pattern,
     test: whole ? (text) => re.matches(text) : (text) => re.matcher(text).find(),
     groups(text) {
+      if (!whole) {
+        // One run that records the groups (a Matcher finds the match, then runs again for its groups).
+        const found: (string | null)[] | null = engine.findSubmatch(text);
+        if (!found) return null;
+        const out: Record<string, string> = {};
+        for (const [name, i] of names) {
+          const v = found[i];
+          if (v !== null && v !== undefined) out[name] = v;
+        }
+        return out;
+      }
       const m = re.matcher(text);
-      if (!(whole ? m.matches() : m.find())) return null;
+      if (!m.matches()) return null;
       const out: Record<string, string> = {};
-      for (const name of Object.keys(re.namedGroups())) {
+      for (const [name] of names) {
         const v = m.group(name);
         if (v !== null && v !== undefined) out[name] = v;
       }

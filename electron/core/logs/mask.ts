@@ -8,8 +8,8 @@ export interface Masker {
 }
 
 /** Words that, in a cookie or session header, mean the value is a credential. */
-const COOKIE = /\b((?:Set-)?Cookie:\s*)[^\r\n]+/gi;
-const SESSION_ID =
+export const COOKIE = /\b((?:Set-)?Cookie:\s*)[^\r\n]+/gi;
+export const SESSION_ID =
   /\b((?:session|sess|sid|jsessionid|phpsessid|csrf(?:token)?|xsrf-token|auth_token|ct0)=)[^\s;&,"']+/gi;
 
 /**
@@ -21,9 +21,9 @@ const SESSION_ID =
 export function createMasker(extra: readonly OperatorPattern[]): Masker {
   function mask(text: string): string {
     let out = maskSecrets(text);
-    if (out.includes('=') || out.includes(':')) {
-      out = out.replace(COOKIE, `$1${MASK}`).replace(SESSION_ID, `$1${MASK}`);
-    }
+    // Each pattern needs its separator: most lines have a ':' somewhere, few an '='.
+    if (out.includes(':')) out = out.replace(COOKIE, `$1${MASK}`);
+    if (out.includes('=')) out = out.replace(SESSION_ID, `$1${MASK}`);
     for (const re of extra) out = maskWith(re, out);
     return out;
   }

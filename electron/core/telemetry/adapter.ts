@@ -81,19 +81,16 @@ export function recordFromLog(item: unknown): TelemetryRecord | undefined {
     str(r.correlation_id) ??
     str(allFields?.correlation_id);
   const source = str(r.source) ?? str(r.file) ?? str(r.path) ?? str(r.fileId);
-  return {
-    id,
-    bot,
-    ts,
-    message,
-    ...(account !== undefined ? { account } : {}),
-    ...(level ? { level } : {}),
-    ...(stream ? { stream } : {}),
-    ...(detail ? { detail } : {}),
-    ...(allFields ? { fields: allFields } : {}),
-    ...(executionId !== undefined ? { executionId } : {}),
-    ...(source !== undefined ? { source } : {}),
-  };
+  // Assigned one by one rather than spread from small objects: this runs for every stored log record.
+  const out: TelemetryRecord = { id, bot, ts, message };
+  if (account !== undefined) out.account = account;
+  if (level) out.level = level;
+  if (stream) out.stream = stream;
+  if (detail) out.detail = detail;
+  if (allFields) out.fields = allFields;
+  if (executionId !== undefined) out.executionId = executionId;
+  if (source !== undefined) out.source = source;
+  return out;
 }
 
 /** The `logs.records` payload → records telemetry reads; those it cannot use are counted, never thrown. */

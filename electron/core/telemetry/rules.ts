@@ -6,14 +6,24 @@
 import type { ExtractionRule } from '../../../shared/config/telemetry.js';
 import { extractionRuleSchema } from '../../../shared/config/telemetry.js';
 import { compileSafeRegex, type SafeRegex } from '../../../shared/regex/index.js';
+import { requiredLiteral } from './literal.js';
 import type { TelemetryEvent, TelemetryRecord } from './types.js';
 
 export interface CompiledRule {
   readonly rule: ExtractionRule;
   readonly index: number;
   readonly re: SafeRegex | undefined;
+  /**
+   * Text every match of `re` contains (from the pattern: `requiredLiteral`): a message without it is
+   * not searched. Undefined when the pattern gives none; the regex then always runs.
+   */
+  readonly literal: string | undefined;
+  /** The regex's last answers by message (bounded: `MESSAGE_ANSWERS`); messages repeat a lot. */
+  readonly answers: Map<string, Readonly<Record<string, string>> | null>;
   readonly fieldRe: SafeRegex | undefined;
   readonly levels: ReadonlySet<string> | undefined;
+  /** `rule.stream`, here so that the checks every record meets read one shape of object. */
+  readonly stream: 'stdout' | 'stderr' | undefined;
 }
 
 export interface RuleProblem {
@@ -57,8 +67,11 @@ export function compileRules(raw: readonly unknown[]): { rules: CompiledRule[]; 
       index,
       // Validated by the schema already (safeRegexProblem): these cannot throw.
       re: rule.match === undefined ? undefined : compileSafeRegex(rule.match),
+      literal: rule.match === undefined ? undefined : requiredLiteral(rule.match),
+      answers: new Map(),
       fieldRe: rule.field?.match === undefined ? undefined : compileSafeRegex(rule.field.match),
       levels: rule.levels ? new Set(rule.levels) : undefined,
+      stream: rule.stream,
     });
   });
   return { rules, problems };
@@ -92,11 +105,37 @@ function numberOf(text: string | undefined): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+/**
+ * Answers kept per rule. A bot repeats many lines word for word (a memory reading, a limit reached),
+ * and RE2 in JavaScript costs microseconds per line that carries the rule's literal. The answer is a
+ * function of the message alone; callers copy it, never change it.
+ */
+const MESSAGE_ANSWERS = 1024;
+
+function messageGroups(
+  r: CompiledRule,
+  re: SafeRegex,
+  message: string,
+): Readonly<Record<string, string>> | null {
+  let g = r.answers.get(message);
+  if (g === undefined) {
+    g = re.groups(message);
+    if (r.answers.size >= MESSAGE_ANSWERS) r.answers.clear();
+    r.answers.set(message, g);
+  }
+  return g;
+}
+
 /** The captures of a record under a rule, or null when the rule does not match it. */
 export function matchRule(r: CompiledRule, record: TelemetryRecord): Record<string, string> | null {
-  const rule = r.rule;
   if (r.levels && (record.level === undefined || !r.levels.has(record.level))) return null;
-  if (rule.stream !== undefined && record.stream !== rule.stream) return null;
+  if (r.stream !== undefined && record.stream !== r.stream) return null;
+  if (r.literal !== undefined && !record.message.includes(r.literal)) return null;
+  const rule = r.rule;
+  if (!rule.field && r.re) {
+    const g = messageGroups(r, r.re, record.message);
+    return g ? { ...g } : null;
+  }
   let groups: Record<string, string> = {};
   if (rule.field) {
     const v = fieldAt(record.fields, rule.field.path);
@@ -110,7 +149,7 @@ export function matchRule(r: CompiledRule, record: TelemetryRecord): Record<stri
     if (typeof v === 'number' || typeof v === 'string') groups.field = String(v);
   }
   if (r.re) {
-    const g = r.re.groups(record.message);
+    const g = messageGroups(r, r.re, record.message);
     if (!g) return null;
     groups = { ...groups, ...g };
   }
