@@ -203,6 +203,39 @@ bots:
     ]);
   });
 
+  it('passes at the discovery cadence while no file grows, at the tail cadence while one does', async () => {
+    const clock = new ManualClock(Date.now());
+    const h = openLogsCore({
+      clock,
+      config: (dir) => `
+bots:
+  - id: quiet
+    root: ${q(join(dir, 'bot'))}
+    logs:
+      - path: log/*.log
+`,
+    });
+    harnesses.push(h);
+    const tail = h.logs.jobs!.find((j) => j.name === 'logs.tail')!.schedule;
+    const every = () => ('every' in tail && typeof tail.every === 'function' ? tail.every() : -1);
+    h.drain({ discover: true });
+    expect(every()).toBe(1000); // no file yet: discovery finds new ones within a second
+    const file = join(h.dir, 'bot', 'log', 'app.log');
+    mkdirSync(join(h.dir, 'bot', 'log'), { recursive: true });
+    appendLines(file, [pythonLine(clock.now(), 'INFO', '起動')]);
+    h.drain({ discover: true });
+    expect(every()).toBe(250); // a file that just grew: followed closely
+    clock.advance(61_000);
+    h.drain();
+    expect(every()).toBe(1000); // quiet for a minute: checked once a second anyway
+    appendLines(file, [pythonLine(clock.now(), 'INFO', '再開')]);
+    clock.advance(1000); // the next once-a-second pass sees it grow
+    h.drain();
+    expect(every()).toBe(250);
+    const found = await h.call<LogsSearchOutput>('logs.search', { query: '再開', limit: 5 });
+    expect(found.hits).toHaveLength(1);
+  });
+
   it('continues where it stopped when a source is removed from the config and added back', async () => {
     const config = (dir: string, withLogs: boolean) => `
 bots:

@@ -44,6 +44,30 @@ describe('job runner', () => {
     expect(slots.b).toEqual([Date.UTC(2026, 11, 1, 9, 0, 1)]);
   });
 
+  it('puts a job whose interval changes to whole seconds back on the whole-second grid', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 11, 1, 9, 0, 0, 7));
+    const { runner } = manualRunner(clock);
+    let every = 250;
+    const slots: number[] = [];
+    runner.add({
+      name: 'test.adaptive',
+      schedule: { every: () => every },
+      run: ({ slot }) => slots.push(slot),
+    });
+    for (let i = 0; i < 3; i++) {
+      clock.set(runner.status('test.adaptive')!.nextRunAt!);
+      await runner.runDue();
+    }
+    every = 1000; // idle now: once a second, with the other jobs
+    for (let i = 0; i < 3; i++) {
+      clock.set(runner.status('test.adaptive')!.nextRunAt!);
+      await runner.runDue();
+    }
+    const t = (ms: number) => Date.UTC(2026, 11, 1, 9, 0, 0, ms);
+    // The slot after the change was already due at 757; from then on whole seconds.
+    expect(slots).toEqual([t(7), t(257), t(507), t(757), t(2000), t(3000)]);
+  });
+
   it('skips the slots a suspended machine missed instead of running them all at wake', async () => {
     const { clock, runner } = manualRunner();
     let runs = 0;

@@ -132,6 +132,8 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     if ('every' in s) {
       const every = everyMs(s);
       let next = entry.slot + every;
+      // An interval that changed to whole seconds (a job that slows down when idle) rejoins the grid.
+      if (every % 1000 === 0) next = Math.ceil(next / 1000) * 1000;
       if (next <= now) {
         const missed = Math.floor((now - next) / every) + 1;
         entry.status.skipped += missed;

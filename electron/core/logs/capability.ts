@@ -375,7 +375,14 @@ export function createLogsCapability(ctx: CoreContext): LogsCapability {
   const jobs: JobSpec[] = [
     {
       name: 'logs.tail',
-      schedule: { every: () => config.tailIntervalMs },
+      // Idle (no file, or only quiet ones) the pass comes at the discovery cadence: on a whole second
+      // with the other jobs, instead of waking the process four times a second for nothing.
+      schedule: {
+        every: () =>
+          engine.wantsFastPass()
+            ? config.tailIntervalMs
+            : Math.max(config.tailIntervalMs, config.discoverIntervalMs),
+      },
       run: () => {
         if (config.enabled) ingestNow();
       },

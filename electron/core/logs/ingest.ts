@@ -807,6 +807,19 @@ export function createIngestEngine(ports: IngestPorts, init: { nextFileId: numbe
       flush(pass);
       return result;
     },
+    /**
+     * Whether the next pass should come at the tail cadence: a file grew lately (or has unread bytes),
+     * a rotation is being followed, or a rediscovery is pending. Otherwise every file is quiet and looked
+     * at once per quietCheckMs anyway, and new files wait for discovery: a slower pass misses nothing.
+     */
+    wantsFastPass(): boolean {
+      if (unannounced.length > 0) return true;
+      for (const src of sources) {
+        if (src.discoverNow) return true;
+        for (const f of src.files) if (f.gone || f.nextCheckAt === 0) return true;
+      }
+      return false;
+    },
     status(): SourceStatus[] {
       return sources.map((src) => ({
         spec: src.spec,
