@@ -172,6 +172,7 @@ export function createCore(options: CoreOptions): Core {
     config,
     store,
     emit: (e) => events.emit(e),
+    uiConnected: () => events.hasSubscribers(),
     hooks,
     actions: createActionRegistry(),
     evidence: createEvidenceRegistry(),

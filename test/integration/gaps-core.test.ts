@@ -154,6 +154,36 @@ describe('audit verify', () => {
 });
 
 describe('jobs.list through the API', () => {
+  it('builds live UI events only while a UI is connected; the alert rules get every sample regardless', async () => {
+    const app = openCore(
+      tempDir(),
+      [
+        'monitor:',
+        '  liveIntervalSeconds: 1',
+        'alerts:',
+        '  rules:',
+        '    - { id: always, name: 常に発火, expr: cpu.total >= 0, severity: warning }',
+        '',
+      ].join('\n'),
+    );
+    // No UI: the sample still reaches the alert rules.
+    await app.core.jobs.runNow('monitor.sample');
+    const listed = await app.call<{ alerts: { ruleId: string }[]; evaluatedAt: number | null }>(
+      'alerts.list',
+    );
+    expect(listed.evaluatedAt).not.toBeNull();
+    expect(listed.alerts.map((a) => a.ruleId)).toContain('always');
+
+    const seen: string[] = [];
+    const unsubscribe = app.core.events.subscribe((e) => seen.push(e.type));
+    await app.core.jobs.runNow('monitor.sample');
+    expect(seen).toEqual(expect.arrayContaining(['samples', 'metrics']));
+    unsubscribe();
+    seen.length = 0;
+    await app.core.jobs.runNow('monitor.sample');
+    expect(seen.filter((t) => t === 'samples' || t === 'metrics')).toEqual([]);
+  });
+
   it('lists the retention jobs with their schedules, and a run shows its count and duration', async () => {
     const dir = tempDir();
     const app = openCore(dir, 'ui:\n  locale: ja\n', { clock: new ManualClock(Date.UTC(2026, 5, 1)) });

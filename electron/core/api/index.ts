@@ -50,6 +50,8 @@ export function createDispatcher(handlers: Handlers, onInternalError?: (err: unk
 
 export interface EventBus {
   emit(event: ApiEvent): void;
+  /** Whether anyone is subscribed (an open window, a dashboard's event stream). */
+  hasSubscribers(): boolean;
   subscribe(listener: (event: ApiEvent) => void): () => void;
 }
 
@@ -66,6 +68,7 @@ export function createEventBus(): EventBus {
         }
       }
     },
+    hasSubscribers: () => listeners.size > 0,
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -56,6 +56,11 @@ export interface CoreContext {
   readonly store: Store;
   /** Push to every open UI (IPC and SSE). */
   emit(event: ApiEvent): void;
+  /**
+   * Whether any UI is connected now. Events only a UI reads (live samples, refreshed checklist
+   * evidence) need not be built while none is; absent means "assume one is".
+   */
+  uiConnected?(): boolean;
   readonly hooks: Hooks;
   readonly actions: ActionRegistry;
   /** Named evidence readings (checklist items, Overview, incident timelines); any capability may offer one. */

@@ -128,6 +128,8 @@ export function createChecklistsCapability(
       run: async ({ now }) => {
         await checklists.runSchedule(now);
         publishOverdue(now);
+        // Fresh evidence for open checklists on screen; read afresh when a page opens anyway.
+        if (ctx.uiConnected?.() === false) return;
         for (const instance of await checklists.openInstances(now))
           ctx.emit({ type: 'checklist.changed', instance });
       },

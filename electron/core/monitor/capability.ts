@@ -58,6 +58,7 @@ export function createMonitorCapability(
     ctx.store.writeSamples(cycle.toStore);
     const samples = cycle.samples;
     ctx.hooks.emit('samples', { ts: cycle.ts, samples });
+    if (ctx.uiConnected?.() === false) return;
     ctx.emit({
       type: 'samples',
       ts: cycle.ts,
