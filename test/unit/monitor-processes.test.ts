@@ -68,6 +68,26 @@ describe('process tracker', () => {
     expect([...fourth.memberPids].sort()).toEqual([10, 11]);
   });
 
+  it('asks the next scan for busy members every time and for idle sleeping ones once in three scans', () => {
+    const tracker = createProcessTracker({ cpuCount: 1, platformKind: 'linux', hungAfterMs: 30_000 });
+    const busy = p(30, 'python3', 'python3 -m reply_bot.multi_main', { cpuTimeMs: 0 });
+    const idle = p(31, 'python3', 'python3 -m reply_bot.login_assist', { cpuTimeMs: 0 });
+    const waiting = p(32, 'python3', 'python3 -m reply_bot.worker', { state: 'disk-sleep' });
+    tracker.update(T, [busy, idle, waiting], families, []);
+    const asked: number[][] = [];
+    for (let i = 1; i <= 6; i++) {
+      const scan = tracker.update(
+        T + i * 1000,
+        [{ ...busy, cpuTimeMs: i * 100 }, { ...idle }, { ...waiting }],
+        families,
+        [],
+      );
+      asked.push([...scan.watchPids].sort());
+    }
+    for (const pids of asked) expect(pids).toEqual(expect.arrayContaining([30, 32]));
+    expect(asked.filter((pids) => pids.includes(31))).toHaveLength(2);
+  });
+
   it('reuses the family layout only while no process comes, goes, execs or changes parent', () => {
     const tracker = createProcessTracker({ cpuCount: 1, platformKind: 'linux', hungAfterMs: 30_000 });
     const bot = p(10, 'python3', 'python3 -m reply_bot.multi_main', { rssBytes: 10 });

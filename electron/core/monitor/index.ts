@@ -164,9 +164,9 @@ export function createMonitor(opts: MonitorOptions): Monitor {
 
     let scan: ProcessScan | undefined;
     if (due(last.procs, cfg.processIntervalSeconds, ts)) {
-      // Fresh figures for family members; the rest only as often as needed to notice a change.
+      // Fresh figures for busy family members; the rest only as often as needed to notice a change.
       const list = plat.processes.watch
-        ? await plat.processes.watch(latestScan?.memberPids ?? new Set())
+        ? await plat.processes.watch(latestScan?.watchPids ?? new Set())
         : await plat.processes.list();
       lastList = { at: opts.clock.now(), list };
       scan = tracker.update(ts, list, cfg.families, botFolders(), leaks);

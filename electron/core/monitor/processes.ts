@@ -14,8 +14,13 @@ export interface ProcessScan {
   samples: Sample[];
   /** Processes seen in this scan. */
   total: number;
-  /** PIDs in at least one family: the processes the next scan must read afresh. */
+  /** PIDs in at least one family. */
   memberPids: ReadonlySet<number>;
+  /**
+   * The processes the next scan must read afresh: members that used CPU, are not plainly asleep or
+   * hung, and each idle member once in IDLE_MEMBER_EVERY scans (their CPU % is then the mean since).
+   */
+  watchPids: ReadonlySet<number>;
 }
 
 export interface ProcessTrackerOptions {
@@ -44,6 +49,13 @@ interface Seen {
 }
 
 const NO_PIDS: ReadonlySet<number> = new Set();
+
+/**
+ * A family member that slept through its last reading with no CPU used is read again in one scan out of
+ * this many (spread by pid), on sources that can skip it (ProcessSource.watch): forty sleeping bot
+ * workers cost a third of the reads, and one that wakes shows its CPU within this many seconds.
+ */
+const IDLE_MEMBER_EVERY = 3;
 const NO_RUNS: ReadonlyMap<number, number> = new Map();
 
 /** Who is who in one scan: family members, their runs and orphans, by pid. */
@@ -264,7 +276,28 @@ export function createProcessTracker(opts: ProcessTrackerOptions) {
       }
       return list;
     };
-    return { ts, families: summaries, instancesOf, samples, total: processes.length, memberPids };
+    const watchPids = new Set<number>();
+    for (const pid of memberPids) {
+      const entry = seen.get(pid);
+      if (
+        !entry?.info ||
+        entry.cpuPct > 0 ||
+        entry.hung ||
+        entry.info.state !== 'sleeping' ||
+        (scanNumber + pid) % IDLE_MEMBER_EVERY === 0
+      ) {
+        watchPids.add(pid);
+      }
+    }
+    return {
+      ts,
+      families: summaries,
+      instancesOf,
+      samples,
+      total: processes.length,
+      memberPids,
+      watchPids,
+    };
   }
 
   return { update };
