@@ -283,16 +283,21 @@ export function createIngestEngine(ports: IngestPorts, init: { nextFileId: numbe
     return `${String(st.dev)}:${String(st.ino)}`;
   }
 
-  function readAt(path: string, identity: string, position: number, length: number): Buffer | null {
+  /**
+   * Reads from the file at `path` only if it is still the file we know. `moved`: the path names another
+   * file or none now (rotated or deleted since it was looked at); null: it could not be opened (locked,
+   * no access), which says nothing about its content: try again later.
+   */
+  function readAt(path: string, identity: string, position: number, length: number): Buffer | 'moved' | null {
     let fd: number;
     try {
       fd = openSync(path, 'r');
-    } catch {
-      return null;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' || code === 'ENOTDIR' ? 'moved' : null;
     }
     try {
-      // The path may have been rotated between stat and open: read only the file we know.
-      if (identityOf(fstatSync(fd, { bigint: true })) !== identity) return null;
+      if (identityOf(fstatSync(fd, { bigint: true })) !== identity) return 'moved';
       const buf = Buffer.allocUnsafe(length);
       let got = 0;
       while (got < length) {
@@ -439,20 +444,22 @@ export function createIngestEngine(ports: IngestPorts, init: { nextFileId: numbe
       return false;
     }
     const st = statOf(tf.path);
-    if (!st || identityOf(st) !== tf.identity) {
-      // Rotated or deleted since discovery: the next discovery (now) finds where it went.
-      const src = sources.find((x) => x.spec === tf.spec);
-      if (src) src.discoverNow = true;
-      return false;
-    }
+    // Rotated or deleted since discovery.
+    if (!st || identityOf(st) !== tf.identity) return rotatedAway(tf);
     const size = Number(st.size);
     const mtime = Number(st.mtimeMs);
     const changed = size !== tf.lastSize || mtime !== tf.lastMtime;
     if (changed && tf.fingerprint !== null) {
-      const head = size >= tf.fingerprintLen ? readAt(tf.path, tf.identity, 0, tf.fingerprintLen) : null;
-      if (!head || head.length < tf.fingerprintLen || fingerprintOf(head) !== tf.fingerprint) {
-        restart(tf, 'the file was truncated or replaced (its first line changed)', pass);
+      let replaced = size < tf.fingerprintLen;
+      if (!replaced) {
+        const head = readAt(tf.path, tf.identity, 0, tf.fingerprintLen);
+        // Rotated between the stat and the open: the file is whole under its new name, not rewritten
+        // (reading it again from the start stored its lines twice). Discovery finds where it went.
+        if (head === 'moved') return rotatedAway(tf);
+        if (!head) return false;
+        replaced = head.length < tf.fingerprintLen || fingerprintOf(head) !== tf.fingerprint;
       }
+      if (replaced) restart(tf, 'the file was truncated or replaced (its first line changed)', pass);
     }
     if (size < tf.readPos) restart(tf, 'the file was truncated', pass);
     if (changed) {
@@ -484,6 +491,7 @@ export function createIngestEngine(ports: IngestPorts, init: { nextFileId: numbe
     }
     const length = Math.min(CHUNK_BYTES, size - tf.readPos);
     const buf = readAt(tf.path, tf.identity, tf.readPos, length);
+    if (buf === 'moved') return rotatedAway(tf);
     if (!buf) return false;
     pass.result.bytes += buf.length;
     let start = tf.readPos;
@@ -558,6 +566,13 @@ export function createIngestEngine(ports: IngestPorts, init: { nextFileId: numbe
       if (final && lastChunk) parser.flush(out);
     });
     return consumed > 0 && tf.readPos < size;
+  }
+
+  /** The path no longer names this file: the next discovery (in this pass) finds where it went. */
+  function rotatedAway(tf: TrackedFile): false {
+    const src = sources.find((x) => x.spec === tf.spec);
+    if (src) src.discoverNow = true;
+    return false;
   }
 
   /** A file that will not grow: emit its pending record and mark it gone. */
