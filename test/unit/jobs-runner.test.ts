@@ -26,7 +26,7 @@ describe('job runner', () => {
     expect(runner.status('test.tick')).toMatchObject({ runs: 288, failures: 0, skipped: 0 });
   });
 
-  it('starts whole-second interval jobs on a whole second, so jobs added moments apart share wake-ups', async () => {
+  it('runs whole-second interval jobs on whole seconds from their second run, so jobs added moments apart share wake-ups', async () => {
     const clock = new ManualClock(Date.UTC(2026, 11, 1, 9, 0, 0, 3));
     const { runner } = manualRunner(clock);
     const slots: Record<string, number[]> = { a: [], b: [], fast: [] };
@@ -34,14 +34,20 @@ describe('job runner', () => {
     clock.advance(4);
     runner.add({ name: 'test.b', schedule: { every: 5000 }, run: ({ slot }) => slots.b!.push(slot) });
     runner.add({ name: 'test.fast', schedule: { every: 250 }, run: ({ slot }) => slots.fast!.push(slot) });
-    expect(runner.status('test.a')!.nextRunAt).toBe(Date.UTC(2026, 11, 1, 9, 0, 1));
-    expect(runner.status('test.b')!.nextRunAt).toBe(Date.UTC(2026, 11, 1, 9, 0, 1));
-    // Sub-second intervals keep their exact start.
-    expect(runner.status('test.fast')!.nextRunAt).toBe(Date.UTC(2026, 11, 1, 9, 0, 0, 7));
-    clock.set(Date.UTC(2026, 11, 1, 9, 0, 6));
+    const t = (s: number, ms = 0) => Date.UTC(2026, 11, 1, 9, 0, s, ms);
+    // The first run is not delayed.
+    expect(runner.status('test.a')!.nextRunAt).toBe(t(0, 3));
     await runner.runDue();
-    expect(slots.a!.length).toBe(1);
-    expect(slots.b).toEqual([Date.UTC(2026, 11, 1, 9, 0, 1)]);
+    expect(runner.status('test.a')!.nextRunAt).toBe(t(1));
+    expect(runner.status('test.b')!.nextRunAt).toBe(t(3));
+    // Sub-second intervals keep their exact phase.
+    expect(runner.status('test.fast')!.nextRunAt).toBe(t(0, 257));
+    for (let s = 1; s <= 8; s++) {
+      clock.set(t(s));
+      await runner.runDue();
+    }
+    expect(slots.a).toEqual([t(0, 3), t(1), t(2), t(3), t(4), t(5), t(6), t(7), t(8)]);
+    expect(slots.b).toEqual([t(0, 7), t(3), t(8)]);
   });
 
   it('puts a job whose interval changes to whole seconds back on the whole-second grid', async () => {

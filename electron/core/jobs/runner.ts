@@ -107,12 +107,7 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
 
   function firstSlot(spec: JobSpec, now: number): number {
     const s = spec.schedule;
-    if ('every' in s) {
-      const first = now + (s.startAfter ?? 0);
-      // Whole-second intervals start on a whole second: jobs registered a few ms apart then share their
-      // wake-ups (the monitor, the bots' scan and the alert tick wake the process once, not three times).
-      return everyMs(s) % 1000 === 0 ? Math.ceil(first / 1000) * 1000 : first;
-    }
+    if ('every' in s) return now + (s.startAfter ?? 0);
     return s.next(now) ?? Number.POSITIVE_INFINITY;
   }
 
@@ -132,8 +127,12 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
     if ('every' in s) {
       const every = everyMs(s);
       let next = entry.slot + every;
-      // An interval that changed to whole seconds (a job that slows down when idle) rejoins the grid.
-      if (every % 1000 === 0) next = Math.ceil(next / 1000) * 1000;
+      // Whole-second intervals run on whole seconds from their second run on: jobs registered a few ms
+      // apart (or one that slowed down when idle) then share their wake-ups: the monitor, the bots'
+      // scan and the 5 s ticks wake the process once, not each on its own. The first run is not delayed.
+      if (every % 1000 === 0 && next % 1000 !== 0) {
+        next = Math.ceil((entry.slot + every / 2) / 1000) * 1000;
+      }
       if (next <= now) {
         const missed = Math.floor((now - next) / every) + 1;
         entry.status.skipped += missed;
