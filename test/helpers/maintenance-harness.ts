@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -13,6 +13,7 @@ import { createJobRunner, type JobRunner } from '../../electron/core/jobs/index.
 import { openStore, type Store } from '../../electron/core/store/index.js';
 import type { ApiEvent } from '../../shared/api/index.js';
 import { type Config, type ConfigInput, configSchema } from '../../shared/config/schema.js';
+import { removeTempDir } from './temp-dir.js';
 
 /** The config as a test writes it: every section optional. */
 export type TestConfig = Omit<ConfigInput, 'bots'> & { bots?: unknown };
@@ -86,5 +87,5 @@ export function maintenanceHarness(clock: Clock, input: TestConfig = {}, dir?: s
 }
 
 export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  removeTempDir(dir);
 }

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { createMonitor, type Monitor, type MonitorCycle } from '../../electron/c
 import { monitorConfigSchema } from '../../shared/config/monitor.js';
 import { CHROMIUM, headlessChromiumArgs } from '../helpers/chromium.js';
 import { pythonExe } from '../helpers/python.js';
+import { removeTempDir } from '../helpers/temp-dir.js';
 
 const children: ChildProcess[] = [];
 let dir: string;
@@ -69,7 +70,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await monitor.close();
-  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  removeTempDir(dir);
 });
 
 describe('process families with real processes', () => {
