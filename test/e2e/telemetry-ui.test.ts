@@ -139,12 +139,18 @@ describe('telemetry components in Chromium', () => {
     expect(await nexus.getAttribute('data-state')).toBe('running');
     expect(await nexus.innerText()).toContain('実行中');
     // Cost: the same figure as core's, and the burn-down with its forecast line.
-    // (The cost may still move while the replayed records settle: compare each time with core's figure.)
+    // (The cost may still move while the replayed records settle: compare each time with core's figure.
+    // The page gets it from the publish every 5 s, so wait across a few of them.)
     await expect
-      .poll(async () => {
-        const cost = telemetry.telemetry.costView();
-        return (await page.getByTestId('cost-day').innerText()).includes(`$${cost.day.spentUsd.toFixed(4)}`);
-      })
+      .poll(
+        async () => {
+          const cost = telemetry.telemetry.costView();
+          return (await page.getByTestId('cost-day').innerText()).includes(
+            `$${cost.day.spentUsd.toFixed(4)}`,
+          );
+        },
+        { timeout: 20_000 },
+      )
       .toBe(true);
     const chart = page.getByTestId('cost-burn-down');
     await chart.locator('.recharts-line').first().waitFor();
