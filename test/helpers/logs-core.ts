@@ -77,3 +77,16 @@ export function openLogsCore(opts: {
 export function q(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
 }
+
+/** Every stored message with its seq number: how often each seq was stored. */
+export function seqCounts(h: LogsHarness): Map<number, number> {
+  const rows = h.core.store.db
+    .prepare<[], { text: string }>('SELECT m.text FROM log_records r JOIN log_messages m ON m.id = r.msg_id')
+    .all();
+  const counts = new Map<number, number>();
+  for (const r of rows) {
+    const m = /seq=(\d+)/.exec(r.text);
+    if (m) counts.set(Number(m[1]), (counts.get(Number(m[1])) ?? 0) + 1);
+  }
+  return counts;
+}

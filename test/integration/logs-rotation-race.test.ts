@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type LogsHarness, openLogsCore, q, tempDir } from '../helpers/logs-core.js';
+import { type LogsHarness, openLogsCore, q, seqCounts, tempDir } from '../helpers/logs-core.js';
 
 // A bot's rotation can land between the moment the engine looks at a followed path (stat) and the
 // moment it opens it again to read. On a loaded machine that window is wide; here it is staged exactly:
@@ -27,18 +27,6 @@ afterEach(async () => {
   race.armed = null;
   for (const h of harnesses.splice(0)) await h.close();
 });
-
-function seqCounts(h: LogsHarness): Map<number, number> {
-  const rows = h.core.store.db
-    .prepare<[], { text: string }>('SELECT m.text FROM log_records r JOIN log_messages m ON m.id = r.msg_id')
-    .all();
-  const counts = new Map<number, number>();
-  for (const r of rows) {
-    const m = /seq=(\d+)/.exec(r.text);
-    if (m) counts.set(Number(m[1]), (counts.get(Number(m[1])) ?? 0) + 1);
-  }
-  return counts;
-}
 
 function countsOf(counts: Map<number, number>, total: number): { missing: number[]; twice: number[] } {
   const missing: number[] = [];

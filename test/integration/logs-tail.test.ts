@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { ManualClock } from '../../electron/core/clock/index.js';
 import type { LogsSearchOutput, LogsSources } from '../../shared/api/logs.js';
 import { configSchema } from '../../shared/config/schema.js';
-import { type LogsHarness, openLogsCore, q, tempDir } from '../helpers/logs-core.js';
+import { type LogsHarness, openLogsCore, q, seqCounts, tempDir } from '../helpers/logs-core.js';
 import { appendLines, pythonLine } from '../helpers/logs-writers.js';
 
 const writerScript = resolve(import.meta.dirname, '..', 'helpers', 'logs-rotating-writer.mjs');
@@ -21,19 +21,6 @@ function open(config: (dir: string) => string): LogsHarness {
   const h = openLogsCore({ config });
   harnesses.push(h);
   return h;
-}
-
-/** Every stored message with its seq number: how often each seq was stored. */
-function seqCounts(h: LogsHarness): Map<number, number> {
-  const rows = h.core.store.db
-    .prepare<[], { text: string }>('SELECT m.text FROM log_records r JOIN log_messages m ON m.id = r.msg_id')
-    .all();
-  const counts = new Map<number, number>();
-  for (const r of rows) {
-    const m = /seq=(\d+)/.exec(r.text);
-    if (m) counts.set(Number(m[1]), (counts.get(Number(m[1])) ?? 0) + 1);
-  }
-  return counts;
 }
 
 function expectEachOnce(counts: Map<number, number>, total: number): void {
