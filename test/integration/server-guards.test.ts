@@ -177,7 +177,11 @@ describe('state-changing calls only from our own page (item 10)', () => {
       const page = await context.newPage();
       await page.goto(app.loginUrl); // the operator is logged in: the cookie is set
       expect((await context.cookies()).some((c) => c.name === 'nexus_ops_token')).toBe(true);
-      const answer = page.waitForResponse((r) => r.url().includes('/api/call/alerts.silence'));
+      // Exactly the forged POST: the dashboard behind the login URL may still be loading
+      // `alerts.silences` (a 200 GET-like call whose URL shares the prefix).
+      const answer = page.waitForResponse(
+        (r) => new URL(r.url()).pathname === '/api/call/alerts.silence' && r.request().method() === 'POST',
+      );
       await page.goto(attackerUrl);
       const res = await answer;
       expect(res.status()).toBe(403);
