@@ -284,9 +284,13 @@ describe.skipIf(skip)('Prometheus scraping a headless Nexus Ops', () => {
       const a = readings[i - 1]!;
       const b = readings[i]!;
       const k = b.t === a.t ? 0 : (t - a.t) / (b.t - a.t);
-      return { idle: a.idle + k * (b.idle - a.idle), total: a.total + k * (b.total - a.total) };
+      return {
+        idle: a.idle + k * (b.idle - a.idle),
+        total: a.total + k * (b.total - a.total),
+        bracketMs: b.t - a.t,
+      };
     };
-    const compared: { from: number; to: number; nexus: number; proc: number }[] = [];
+    const compared: { from: number; to: number; nexus: number; proc: number; slack: number }[] = [];
     for (let i = 1; i < times.length; i++) {
       const from = times[i - 1]!;
       const to = times[i]!;
@@ -296,10 +300,16 @@ describe.skipIf(skip)('Prometheus scraping a headless Nexus Ops', () => {
       const b = interpolate(to);
       if (!a || !b) continue;
       const proc = 1 - (b.idle - a.idle) / (b.total - a.total);
-      compared.push({ from, to, nexus: samples.get(to)!, proc });
+      // Interpolating inside a bracket assumes the CPU was evenly busy there: a burst from a parallel
+      // test (or this test's own timer arriving late) can move the figure by at most the share of the
+      // window the two brackets cover.
+      const slack = (a.bracketMs + b.bracketMs) / (to - from);
+      compared.push({ from, to, nexus: samples.get(to)!, proc, slack });
     }
     expect(compared.length).toBeGreaterThanOrEqual(3);
-    for (const c of compared) expect(Math.abs(c.nexus - c.proc), JSON.stringify(c)).toBeLessThanOrEqual(0.01);
+    for (const c of compared) {
+      expect(Math.abs(c.nexus - c.proc), JSON.stringify(c)).toBeLessThanOrEqual(0.01 + c.slack);
+    }
   });
 
   it('keeps labels bounded: process churn and free-text command lines add no label values', async () => {
