@@ -140,21 +140,32 @@ describe('telemetry components in Chromium', () => {
     expect(await nexus.innerText()).toContain('実行中');
     // Cost: the same figure as core's, and the burn-down with its forecast line.
     // (The cost may still move while the replayed records settle: compare each time with core's figure.
-    // The page gets it from the publish every 5 s, so wait across a few of them.)
+    // The page gets it from the publish every 5 s, so wait across a few of them. The day's records
+    // are generated up to now, so the figure passes $1 a few hours into the Tokyo day.)
     await expect
       .poll(
         async () => {
-          const cost = telemetry.telemetry.costView();
-          return (await page.getByTestId('cost-day').innerText()).includes(
-            `$${cost.day.spentUsd.toFixed(4)}`,
-          );
+          const spent = telemetry.telemetry.costView().day.spentUsd;
+          // As the page writes dollars: four digits below $1, cents from $1 (later in the day), ja-JP.
+          const digits = spent !== 0 && spent < 1 ? 4 : 2;
+          const text = spent.toLocaleString('ja-JP', {
+            minimumFractionDigits: digits,
+            maximumFractionDigits: digits,
+          });
+          return (await page.getByTestId('cost-day').innerText()).includes(`$${text}`);
         },
         { timeout: 20_000 },
       )
       .toBe(true);
     const chart = page.getByTestId('cost-burn-down');
-    await chart.locator('.recharts-line').first().waitFor();
-    expect(await chart.locator('.recharts-line').count()).toBe(2);
+    // Early in the Tokyo day little is spent and the remaining-budget line is flat: a path of zero
+    // height, which Playwright calls hidden. Ask for drawn paths, not visible boxes.
+    const paths = chart.locator('.recharts-line path');
+    await paths.first().waitFor({ state: 'attached' });
+    expect(await paths.count()).toBe(2);
+    for (const d of await paths.evaluateAll((els) => els.map((e) => e.getAttribute('d') ?? ''))) {
+      expect(d).toMatch(/^M[\d.]+,[\d.]+L[\d.]+,[\d.]+/);
+    }
     expect(await chart.innerText()).toContain('予算残高');
     await page.screenshot({ path: join(screenshotDir, 'telemetry-ja.png'), fullPage: true });
   });
