@@ -39,7 +39,8 @@ describe('job runner', () => {
     expect(runner.status('test.a')!.nextRunAt).toBe(t(0, 3));
     await runner.runDue();
     expect(runner.status('test.a')!.nextRunAt).toBe(t(1));
-    expect(runner.status('test.b')!.nextRunAt).toBe(t(3));
+    // At least 3/4 of the interval after the first run, on a whole second.
+    expect(runner.status('test.b')!.nextRunAt).toBe(t(4));
     // Sub-second intervals keep their exact phase.
     expect(runner.status('test.fast')!.nextRunAt).toBe(t(0, 257));
     for (let s = 1; s <= 8; s++) {
@@ -47,7 +48,24 @@ describe('job runner', () => {
       await runner.runDue();
     }
     expect(slots.a).toEqual([t(0, 3), t(1), t(2), t(3), t(4), t(5), t(6), t(7), t(8)]);
-    expect(slots.b).toEqual([t(0, 7), t(3), t(8)]);
+    expect(slots.b).toEqual([t(0, 7), t(4)]);
+    expect(runner.status('test.b')!.nextRunAt).toBe(t(9));
+  });
+
+  it('runs the second run at least 3/4 of the interval after the first, whatever the first phase', async () => {
+    // The monitor stores a sample when half an interval has passed since the last one: a second run
+    // 501 ms after a first at .499 (what joining the grid at half an interval allowed) came too close
+    // once the first run's own lag was added, and a sample went unstored.
+    for (let ms = 0; ms < 1000; ms += 37) {
+      const clock = new ManualClock(Date.UTC(2026, 11, 1, 9, 0, 0, ms));
+      const { runner } = manualRunner(clock);
+      runner.add({ name: 'test.sample', schedule: { every: 1000 }, run: () => {} });
+      await runner.runDue();
+      const next = runner.status('test.sample')!.nextRunAt!;
+      expect(next % 1000).toBe(0);
+      expect(next - clock.now()).toBeGreaterThanOrEqual(750);
+      expect(next - clock.now()).toBeLessThan(1750);
+    }
   });
 
   it('puts a job whose interval changes to whole seconds back on the whole-second grid', async () => {

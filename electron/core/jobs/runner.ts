@@ -130,8 +130,10 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
       // Whole-second intervals run on whole seconds from their second run on: jobs registered a few ms
       // apart (or one that slowed down when idle) then share their wake-ups: the monitor, the bots'
       // scan and the 5 s ticks wake the process once, not each on its own. The first run is not delayed.
+      // The second comes at least 3/4 of the interval after the first: consumers that allow half an
+      // interval of jitter (the monitor's store window) must never see two runs closer than that.
       if (every % 1000 === 0 && next % 1000 !== 0) {
-        next = Math.ceil((entry.slot + every / 2) / 1000) * 1000;
+        next = Math.ceil((entry.slot + (every * 3) / 4) / 1000) * 1000;
       }
       if (next <= now) {
         const missed = Math.floor((now - next) / every) + 1;
