@@ -36,7 +36,7 @@ import { type DesktopPort, noDesktop } from './desktop/index.js';
 import { createExportCapability } from './export/index.js';
 import { createIncidentsCapability, incidentsMigration } from './incidents/index.js';
 import { createJobRunner, type JobRunner } from './jobs/index.js';
-import { createLogsCapability, logsMigration } from './logs/index.js';
+import { createLogsCapability, logsFtsAutomergeMigration, logsMigration } from './logs/index.js';
 import { createMaintenanceCapability, maintenanceMigration } from './maintenance/index.js';
 import { createMonitorCapability, SAMPLE_JOB } from './monitor/index.js';
 import { createNotifyCapability, deliveryContextMigration, notifyMigration } from './notify/index.js';
@@ -77,6 +77,7 @@ export const schemaMigrations: readonly Migration[] = [
   logsMigration,
   telemetryMigration,
   stopEvidenceMigration,
+  logsFtsAutomergeMigration,
 ];
 
 export interface CoreOptions {

@@ -5,7 +5,11 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../electron/core/clock/index.js';
 import { schemaMigrations } from '../../electron/core/index.js';
-import { LOGS_SCHEMA_VERSION, logsMigration } from '../../electron/core/logs/index.js';
+import {
+  LOGS_SCHEMA_VERSION,
+  logsFtsAutomergeMigration,
+  logsMigration,
+} from '../../electron/core/logs/index.js';
 import { migrate, openStore } from '../../electron/core/store/index.js';
 
 const dirs: string[] = [];
@@ -57,5 +61,39 @@ describe('migration logs', () => {
     ).toEqual([{ term: '証エラ' }]);
     db.close();
     expect(logsMigration.version).toBe(LOGS_SCHEMA_VERSION);
+  });
+
+  it('15 sets the trigram index to merge 16 segments at a time and keeps what it indexed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nexus-logs-mig-'));
+    dirs.push(dir);
+    const file = join(dir, 'nexus-ops.db');
+    const before = schemaMigrations.filter((m) => m.version < logsFtsAutomergeMigration.version);
+    const store = openStore({ file, clock: new ManualClock(), migrations: before });
+    const seed = store.db.transaction(() => {
+      for (let i = 1; i <= 40; i++) {
+        const text = `[acct${i % 3}] 現在のメモリ使用量: ${300 + i} MB`;
+        store.db.prepare('INSERT INTO log_messages (id, text) VALUES (?, ?)').run(i, text);
+        store.db.prepare('INSERT INTO log_fts (rowid, text) VALUES (?, ?)').run(i, `${text}\uE000\uE000`);
+      }
+    });
+    seed();
+    store.close();
+
+    const db = new Database(file);
+    const setting = () =>
+      db.prepare<[], { v: number }>("SELECT v FROM log_fts_config WHERE k = 'automerge'").get()?.v;
+    expect(setting()).toBeUndefined(); // FTS5's default, 4
+    expect(migrate(db, schemaMigrations, file)).toContain(logsFtsAutomergeMigration.version);
+    expect(setting()).toBe(16);
+    const match = (q: string) =>
+      db
+        .prepare<[string], { rowid: number }>(
+          'SELECT rowid FROM log_fts WHERE log_fts MATCH ? ORDER BY rowid',
+        )
+        .all(q)
+        .map((r) => r.rowid);
+    expect(match('"340" AND "0 M"')).toEqual([40]);
+    expect(match('"メモリ"')).toHaveLength(40);
+    db.close();
   });
 });

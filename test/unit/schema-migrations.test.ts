@@ -185,6 +185,7 @@ const seeds: Record<number, [table: string, row: Record<string, unknown>][]> = {
       },
     ],
   ],
+  15: [['log_messages', { id: 2, text: '現在のメモリ使用量: 412.3 MB' }]],
   5: [
     [
       'stop_runs',

@@ -20,6 +20,7 @@ export {
 } from './ingest.js';
 export { createMasker } from './mask.js';
 export { LOGS_SCHEMA_VERSION, logsMigration } from './migrations/012-logs.js';
+export { logsFtsAutomergeMigration } from './migrations/015-fts-automerge.js';
 export { consoleLevel } from './parsers/console.js';
 export { createParser, detectFormat, type FileFormat } from './parsers/detect.js';
 export { parseJsonLine } from './parsers/json.js';

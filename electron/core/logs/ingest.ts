@@ -75,8 +75,12 @@ export interface SourceStatus {
 export const CHUNK_BYTES = 1024 * 1024;
 /** The first line's bytes that make a file's fingerprint (with its device and inode). */
 const FINGERPRINT_MAX = 8 * 1024;
-/** A batch is written once it holds this many records. */
-const BATCH_RECORDS = 5000;
+/**
+ * A batch is written once it holds this many records. A pass reads a 1 MiB chunk (about 8,700 lines of
+ * Python logging) within its budget, so this is one commit per pass: each commit costs a fixed part
+ * (an index segment, WAL frames of the same hot pages) that 5,000 paid twice.
+ */
+const BATCH_RECORDS = 10_000;
 /** A file quiet this long and read to its end is looked at once per discovery instead of every pass. */
 const QUIET_MS = 60_000;
 /** A file quiet this long is looked at every DORMANT_CHECK_MS. */
