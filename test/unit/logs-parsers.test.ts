@@ -32,6 +32,27 @@ function parse(format: FileFormat, text: string, pattern?: string): ParsedRecord
 }
 
 describe('log parsers', () => {
+  it('reads a level however a bot spells it, and no property name of Object as one', () => {
+    const levels = ['warn', 'Warning', 'FATAL', 'err', 'notice', 'constructor', 'toString', '警告'];
+    const recs = parse(
+      'json',
+      levels.map((level) => JSON.stringify({ level, message: `m ${level}` })).join('\n'),
+    );
+    expect(recs.map((r) => r.level)).toEqual([
+      'WARNING',
+      'WARNING',
+      'CRITICAL',
+      'ERROR',
+      'INFO',
+      'INFO',
+      'INFO',
+      'INFO',
+    ]);
+    // A level that is a piece of a line holding Japanese (a two-byte string) reads the same.
+    const [jp] = parse('python', '2025-09-13 12:02:34,123 - ERROR - 認証エラー\n');
+    expect(jp?.level).toBe('ERROR');
+  });
+
   it('reads Python logging lines in the bots’ time zone, with and without a logger name', () => {
     const recs = parse(
       'python',

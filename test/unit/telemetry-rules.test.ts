@@ -35,6 +35,21 @@ function classify(records: readonly LogsRecord[]) {
   });
 }
 
+describe('announced records', () => {
+  it('read the level however it is spelled, and no property name of Object as one', () => {
+    const records = recordsFromLogs({
+      records: ['ERROR', 'warn', 'Critical', 'constructor', '__proto__'].map((level, i) => ({
+        id: i + 1,
+        botId: 'nexus02',
+        ts: 1000 + i,
+        level,
+        message: `メッセージ ${i}`,
+      })),
+    });
+    expect(records.map((r) => r.level)).toEqual(['ERROR', 'WARNING', 'CRITICAL', undefined, undefined]);
+  });
+});
+
 describe('shipped extraction rules on the real lines', () => {
   it('Nexus 02 Python logging: actions with their account, limits, locks, WebDriver, memory, tracebacks', () => {
     const records = pythonLogRecords(readFixture('nexus02', 'log', 'acc1_20260105_100000.log'), {

@@ -15,18 +15,18 @@
  */
 import type { RecordLevel, RunSignal, TelemetryRecord } from './types.js';
 
-const LEVELS: Record<string, RecordLevel> = {
-  DEBUG: 'DEBUG',
-  TRACE: 'DEBUG',
-  INFO: 'INFO',
-  NOTICE: 'INFO',
-  WARN: 'WARNING',
-  WARNING: 'WARNING',
-  ERROR: 'ERROR',
-  ERR: 'ERROR',
-  CRITICAL: 'CRITICAL',
-  FATAL: 'CRITICAL',
-};
+const LEVELS = new Map<string, RecordLevel>([
+  ['DEBUG', 'DEBUG'],
+  ['TRACE', 'DEBUG'],
+  ['INFO', 'INFO'],
+  ['NOTICE', 'INFO'],
+  ['WARN', 'WARNING'],
+  ['WARNING', 'WARNING'],
+  ['ERROR', 'ERROR'],
+  ['ERR', 'ERROR'],
+  ['CRITICAL', 'CRITICAL'],
+  ['FATAL', 'CRITICAL'],
+]);
 
 function str(v: unknown): string | undefined {
   if (typeof v === 'string' && v !== '') return v;
@@ -69,8 +69,9 @@ export function recordFromLog(item: unknown): TelemetryRecord | undefined {
     Array.isArray(traceback) && traceback.every((l) => typeof l === 'string')
       ? traceback.join('\n')
       : (str(traceback) ?? (newline >= 0 ? rawMessage.slice(newline + 1) : undefined));
-  const levelText = str(r.level)?.toUpperCase();
-  const level = levelText ? LEVELS[levelText] : undefined;
+  // As written first (the logs capability announces upper case); upper-casing is ICU's slow path.
+  const levelText = str(r.level);
+  const level = levelText ? (LEVELS.get(levelText) ?? LEVELS.get(levelText.toUpperCase())) : undefined;
   const stream = r.stream === 'stdout' || r.stream === 'stderr' ? r.stream : undefined;
   const account = str(r.account) ?? str(r.accountId) ?? str(r.account_id) ?? str(allFields?.account_id);
   const executionId =
