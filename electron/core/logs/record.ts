@@ -1,5 +1,7 @@
 import type { LogLevel } from '../../../shared/config/logs.js';
 
+export { parseLevel } from '../../../shared/config/logs.js';
+
 /** Python logging's numbers: stored as integers, compared for "level ≥ WARNING". */
 export const LEVEL_NUMBER: Readonly<Record<LogLevel, number>> = {
   DEBUG: 10,
@@ -15,28 +17,6 @@ export function levelName(n: number): LogLevel {
   if (n >= 30) return 'WARNING';
   if (n >= 20) return 'INFO';
   return 'DEBUG';
-}
-
-/** Spellings bots use for a level (Python's WARN and FATAL, lower case, Node's warn/error). */
-const LEVEL_NAMES = new Map<string, LogLevel>([
-  ['DEBUG', 'DEBUG'],
-  ['TRACE', 'DEBUG'],
-  ['INFO', 'INFO'],
-  ['INFORMATION', 'INFO'],
-  ['NOTICE', 'INFO'],
-  ['WARNING', 'WARNING'],
-  ['WARN', 'WARNING'],
-  ['ERROR', 'ERROR'],
-  ['ERR', 'ERROR'],
-  ['CRITICAL', 'CRITICAL'],
-  ['FATAL', 'CRITICAL'],
-  ['CRIT', 'CRITICAL'],
-]);
-
-export function parseLevel(text: string): LogLevel | null {
-  // Looked up as written first: the level is a piece of a line that holds Japanese, and upper-casing
-  // such a string takes ICU's slow path (about a thousand instructions per record, counted).
-  return LEVEL_NAMES.get(text) ?? LEVEL_NAMES.get(text.toUpperCase()) ?? null;
 }
 
 /** Flags of a decoded line (and of the record it ends up in). */

@@ -13,20 +13,8 @@
  * - `runStartsFromLogs(payload, fileOf)`: a new per-run log file (Nexus 02's
  *   `<account>_<YYYYMMDD_HHMMSS>.log`) whose first records the batch holds is the start of a run.
  */
-import type { RecordLevel, RunSignal, TelemetryRecord } from './types.js';
-
-const LEVELS = new Map<string, RecordLevel>([
-  ['DEBUG', 'DEBUG'],
-  ['TRACE', 'DEBUG'],
-  ['INFO', 'INFO'],
-  ['NOTICE', 'INFO'],
-  ['WARN', 'WARNING'],
-  ['WARNING', 'WARNING'],
-  ['ERROR', 'ERROR'],
-  ['ERR', 'ERROR'],
-  ['CRITICAL', 'CRITICAL'],
-  ['FATAL', 'CRITICAL'],
-]);
+import { parseLevel } from '../../../shared/config/logs.js';
+import type { RunSignal, TelemetryRecord } from './types.js';
 
 function str(v: unknown): string | undefined {
   if (typeof v === 'string' && v !== '') return v;
@@ -69,9 +57,8 @@ export function recordFromLog(item: unknown): TelemetryRecord | undefined {
     Array.isArray(traceback) && traceback.every((l) => typeof l === 'string')
       ? traceback.join('\n')
       : (str(traceback) ?? (newline >= 0 ? rawMessage.slice(newline + 1) : undefined));
-  // As written first (the logs capability announces upper case); upper-casing is ICU's slow path.
   const levelText = str(r.level);
-  const level = levelText ? (LEVELS.get(levelText) ?? LEVELS.get(levelText.toUpperCase())) : undefined;
+  const level = (levelText && parseLevel(levelText)) || undefined;
   const stream = r.stream === 'stdout' || r.stream === 'stderr' ? r.stream : undefined;
   const account = str(r.account) ?? str(r.accountId) ?? str(r.account_id) ?? str(allFields?.account_id);
   const executionId =
