@@ -138,19 +138,14 @@ function baselineOnce(dir: string, file: string, n: number) {
   return { cpuMs: cpuBase, wallMs, loadAverage, storeBytes };
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
 /**
  * Ingest of Python-logging text with 5 % tracebacks, through the logs capability (file → decode →
  * parse → mask → de-duplicate → store + trigram index), next to a baseline measured in the same run
  * that reads the same file, splits it into lines and inserts each line into the same tables and index
  * without parsing, masking or de-duplicating. Throughput is given per CPU second (one core) and per
  * wall second. The two alternate `LOGS_BENCH_REPEAT` times (default 3) over one corpus and the
- * figures are the medians: on a shared machine one pass can run 20 % slow; every pass is listed.
+ * figures are the medians (the upper one of an even count): on a shared machine one pass can run
+ * 20 % slow; every pass is listed.
  */
 export async function benchLogsIngest(
   lines = Number(process.env.LOGS_BENCH_LINES ?? 1_000_000),
@@ -178,9 +173,10 @@ export async function benchLogsIngest(
     }
 
     const perSec = (n: number, ms: number) => Math.round(n / (ms / 1000));
+    const mid = (values: number[]) => percentile(values, 50);
     const mb = (b: number) => Math.round(((b - baseBytesEmpty) / 1e6) * 10) / 10;
-    const ingestCpu = median(ingestRuns.map((r) => r.cpuMs));
-    const baseCpu = median(baselineRuns.map((r) => r.cpuMs));
+    const ingestCpu = mid(ingestRuns.map((r) => r.cpuMs));
+    const baseCpu = mid(baselineRuns.map((r) => r.cpuMs));
     const last = ingestRuns[ingestRuns.length - 1] as IngestRun;
     const storageMB = mb(last.storeBytes);
     return {
@@ -190,7 +186,7 @@ export async function benchLogsIngest(
         storedRecords: last.storedRecords,
         distinctMessages: last.distinctMessages,
         linesPerCpuSecond: perSec(lines, ingestCpu),
-        linesPerWallSecond: perSec(lines, median(ingestRuns.map((r) => r.wallMs))),
+        linesPerWallSecond: perSec(lines, mid(ingestRuns.map((r) => r.wallMs))),
         mibPerCpuSecond: Math.round((bytes / 2 ** 20 / (ingestCpu / 1000)) * 10) / 10,
         cpuMs: Math.round(ingestCpu),
         runsLinesPerCpuSecond: ingestRuns.map((r) => perSec(lines, r.cpuMs)),
@@ -203,7 +199,7 @@ export async function benchLogsIngest(
       baseline: {
         what: 'read + split + insert each whole line into log_messages, log_fts and log_records (no parse, mask, de-duplication)',
         linesPerCpuSecond: perSec(lines, baseCpu),
-        linesPerWallSecond: perSec(lines, median(baselineRuns.map((r) => r.wallMs))),
+        linesPerWallSecond: perSec(lines, mid(baselineRuns.map((r) => r.wallMs))),
         cpuMs: Math.round(baseCpu),
         runsLinesPerCpuSecond: baselineRuns.map((r) => perSec(lines, r.cpuMs)),
         loadAverage1mPerRun: baselineRuns.map((r) => r.loadAverage[0]),
