@@ -60,8 +60,28 @@ describe('maintenance page in Chromium against headless mode', () => {
     expect(await row('database').getByTestId('job-schedule').innerText()).toMatch(/weekly.*毎週日曜日 02:00/);
     expect(await row('bot-launch').innerText()).toMatch(/無効/);
 
+    // A small database is copied in well under a second: note the progress the moment it appears
+    // rather than hoping a poll lands inside the run.
+    await page.evaluate(() => {
+      const w = window as unknown as { sawBackupProgress?: boolean };
+      w.sawBackupProgress = false;
+      const seen = () =>
+        document.querySelector('[data-testid="job-row"][data-job="backup"] [data-testid="job-progress"]') !==
+        null;
+      new MutationObserver((_records, observer) => {
+        if (!seen()) return;
+        w.sawBackupProgress = true;
+        observer.disconnect();
+      }).observe(document.body, { childList: true, subtree: true });
+    });
     await row('backup').getByTestId('job-run').click();
-    await row('backup').getByTestId('job-progress').waitFor({ timeout: 20_000 });
+    await page.waitForFunction(
+      () => (window as unknown as { sawBackupProgress?: boolean }).sawBackupProgress,
+      null,
+      {
+        timeout: 20_000,
+      },
+    );
     await page.screenshot({ path: join(screenshotDir, 'maintenance-backup-progress.png'), fullPage: true });
     await expect
       .poll(() => row('backup').getByTestId('run-status').getAttribute('data-status'), { timeout: 120_000 })
