@@ -26,6 +26,35 @@ describe('job runner', () => {
     expect(runner.status('test.tick')).toMatchObject({ runs: 288, failures: 0, skipped: 0 });
   });
 
+  it('keeps one timer per wake-up: jobs ending on a shared slot do not re-arm it, an earlier slot does', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 11, 1, 9, 0, 0));
+    const armed: { ms: number; cancelled: boolean }[] = [];
+    const setTimer = (_fn: () => void, ms: number) => {
+      const t = { ms, cancelled: false };
+      armed.push(t);
+      return { cancel: () => (t.cancelled = true) };
+    };
+    const runner = createJobRunner({ clock, log: () => {}, setTimer });
+    for (const name of ['a', 'b', 'c', 'd', 'e']) {
+      runner.add({ name: `test.${name}`, schedule: { every: 1000, startAfter: 1000 }, run: () => {} });
+    }
+    runner.start();
+    expect(armed.filter((t) => !t.cancelled)).toEqual([{ ms: 1000, cancelled: false }]);
+    for (let s = 1; s <= 10; s++) {
+      clock.advance(1000);
+      const before = armed.length;
+      await runner.runDue();
+      // Five jobs ended this second; the next wake-up was armed once, for the next whole second.
+      expect(armed.length - before).toBe(1);
+      expect(armed.at(-1)).toEqual({ ms: 1000, cancelled: false });
+    }
+    // A job due sooner than the armed wake-up replaces it.
+    runner.add({ name: 'test.soon', schedule: { every: 1000, startAfter: 200 }, run: () => {} });
+    expect(armed.at(-2)!.cancelled).toBe(true);
+    expect(armed.at(-1)).toEqual({ ms: 200, cancelled: false });
+    await runner.close();
+  });
+
   it('runs whole-second interval jobs on whole seconds from their second run, so jobs added moments apart share wake-ups', async () => {
     const clock = new ManualClock(Date.UTC(2026, 11, 1, 9, 0, 0, 3));
     const { runner } = manualRunner(clock);

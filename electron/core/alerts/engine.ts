@@ -285,7 +285,8 @@ export class AlertsEngine {
    * arrive meanwhile join the work (the newest value per series wins).
    */
   evaluate(latest: readonly LatestSample[]): void {
-    for (const s of latest) this.pendingSamples.set(s.key, s);
+    // Most series (per process, per core, per drive) have no rule on their metric: they are not queued.
+    for (const s of latest) if (this.rulesByMetric.has(s.name)) this.pendingSamples.set(s.key, s);
     if (!this.evaluating) this.runSlices();
   }
 

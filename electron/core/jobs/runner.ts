@@ -102,6 +102,8 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
   const setTimer = opts.setTimer ?? defaultTimer;
   const entries = new Map<string, Entry>();
   let timer: { cancel(): void } | null = null;
+  /** The slot the armed timer was set for; null when it was capped at MAX_SLEEP_MS. */
+  let armedFor: number | null = null;
   let started = false;
   let closed = false;
 
@@ -223,15 +225,25 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
   }
 
   function arm(): void {
-    timer?.cancel();
-    timer = null;
-    if (!started || closed) return;
+    if (!started || closed) {
+      timer?.cancel();
+      timer = null;
+      armedFor = null;
+      return;
+    }
     let earliest = Number.POSITIVE_INFINITY;
     for (const e of entries.values()) if (e.slot < earliest) earliest = e.slot;
-    if (!Number.isFinite(earliest)) earliest = clock.now() + MAX_SLEEP_MS;
-    const wait = Math.min(MAX_SLEEP_MS, Math.max(0, earliest - clock.now()));
+    // Every job re-arms when it ends, and most leave the earliest slot where it was: the timer already
+    // set for it stays (a new timer per job run is most of what the runner costs at a 1 s cadence).
+    if (timer && armedFor === earliest) return;
+    timer?.cancel();
+    const now = clock.now();
+    if (!Number.isFinite(earliest)) earliest = now + MAX_SLEEP_MS;
+    const wait = Math.min(MAX_SLEEP_MS, Math.max(0, earliest - now));
+    armedFor = wait < MAX_SLEEP_MS ? earliest : null;
     timer = setTimer(() => {
       timer = null;
+      armedFor = null;
       runDue().catch((err: unknown) => opts.log(`jobs: ${err instanceof Error ? err.message : String(err)}`));
     }, wait);
   }
