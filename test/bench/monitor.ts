@@ -5,9 +5,14 @@
  * - benchAgentOverhead: CPU (% of one core) and resident memory of a child process running only the
  *   monitor at a 1 s tick with a full process scan every tick, while 40 python3 sleepers and a headless
  *   Chromium run, measured from /proc/<pid>/stat over the same windows as Glances (Debian's `glances`,
- *   1 s refresh) running alongside: the first minute after a 15 s warm-up, then a minute from 2 min on
- *   (steady state, what the goals are judged on). The whole headless app (built) runs alongside at the
- *   same cadence and is reported next to them: what the operator's PC pays for all of Nexus Ops.
+ *   1 s refresh) running alongside: the first minute after a 15 s warm-up, a minute from 2 min on, and
+ *   the steady state, five minutes from 10 min on (what the goals are judged on). A process that works
+ *   once a second reaches V8's optimising tiers slowly: with --trace-opt the app still compiles (and,
+ *   as rarely-taken branches run for the first time, deoptimises and compiles again) 50-190 ms of
+ *   TurboFan code a minute until about 9 min in, then stops. The 2-minute window is kept next to the
+ *   steady one so that one-time cost stays visible. Each window's ratio is also noisy from minute to
+ *   minute (±25 % here): the steady window is five minutes long for that. The whole headless app
+ *   (built) runs alongside at the same cadence: what the operator's PC pays for all of Nexus Ops.
  * - benchChartQuery: 90 days of history at the default store cadence, written day by day with the real
  *   maintenance (rollups + retention) in between, then p95 latency of the chart query at 1000 px per
  *   range, and the database size.
@@ -160,13 +165,17 @@ export interface AgentOverheadOptions {
   warmupSeconds?: number;
   /** When the steady-state window starts, seconds after the agent's first cycle. */
   steadyAfterSeconds?: number;
+  /** How long the steady-state window lasts. */
+  steadySeconds?: number;
   sleepers?: number;
 }
 
 export async function benchAgentOverhead(options: AgentOverheadOptions = {}) {
   const seconds = options.seconds ?? 60;
   const warmup = options.warmupSeconds ?? 15;
-  const steadyAfter = Math.max(options.steadyAfterSeconds ?? 120, warmup + seconds);
+  const twoMinutesAfter = 120;
+  const steadyAfter = Math.max(options.steadyAfterSeconds ?? 600, twoMinutesAfter + seconds);
+  const steadySeconds = options.steadySeconds ?? 300;
   const sleeperCount = options.sleepers ?? 40;
   const dir = mkdtempSync(join(tmpdir(), 'nexus-bench-monitor-'));
   const botFolder = join(dir, 'bots', 'nexus');
@@ -221,14 +230,11 @@ export async function benchAgentOverhead(options: AgentOverheadOptions = {}) {
     await firstLine(agent, 30_000);
     await sleep(warmup * 1000);
 
-    // Two windows: V8 is still compiling (and once in a while deoptimising) the monitor's hot code in
-    // the first minute, since a 1 s cycle reaches the optimising tiers slowly; by two minutes it has
-    // settled, and the second window is what a long-running agent costs.
-    const measure = async () => {
+    const measure = async (lengthSeconds: number) => {
       const pids = { nexus: agent.pid!, app: app?.child.pid, glances: glances?.pid };
       const t0 = performance.now();
       const before = { nexus: cpuTicks(pids.nexus), app: ticksOf(pids.app), glances: ticksOf(pids.glances) };
-      await sleep(seconds * 1000);
+      await sleep(lengthSeconds * 1000);
       const after = { nexus: cpuTicks(pids.nexus), app: ticksOf(pids.app), glances: ticksOf(pids.glances) };
       const wall = (performance.now() - t0) / 1000;
       const nexus = figures(pids.nexus, before.nexus, after.nexus, wall);
@@ -247,9 +253,14 @@ export async function benchAgentOverhead(options: AgentOverheadOptions = {}) {
         appCpuRatioToGlances: toGlances(appFigures),
       };
     };
-    const firstMinute = await measure();
-    await sleep(steadyAfter * 1000 - warmup * 1000 - firstMinute.windowSeconds * 1000);
-    const steady = await measure();
+    const startedAt = performance.now() - warmup * 1000;
+    const sleepUntil = (afterSeconds: number) =>
+      sleep(Math.max(0, afterSeconds * 1000 - (performance.now() - startedAt)));
+    const firstMinute = await measure(seconds);
+    await sleepUntil(twoMinutesAfter);
+    const twoMinutes = await measure(seconds);
+    await sleepUntil(steadyAfter);
+    const steady = await measure(steadySeconds);
     const processesOnMachine = countProcesses();
 
     agent.kill('SIGTERM');
@@ -273,11 +284,15 @@ export async function benchAgentOverhead(options: AgentOverheadOptions = {}) {
       chromium,
       processesOnMachine,
       agent: { ...agentReport, ...(agentErrors ? { errors: agentErrors.slice(0, 500) } : {}) },
-      afterSeconds: { firstMinute: warmup, steady: steadyAfter },
+      afterSeconds: { firstMinute: warmup, twoMinutes: twoMinutesAfter, steady: steadyAfter },
+      loadAverage1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
       firstMinute,
+      twoMinutes,
       steady,
       goals: {
         atMostAThirdOfGlances: appRatio === null ? null : appRatio <= 1 / 3,
+        atMostAThirdOfGlancesAtTwoMinutes:
+          twoMinutes.appCpuRatioToGlances === null ? null : twoMinutes.appCpuRatioToGlances <= 1 / 3,
         monitorAloneAtMostAThirdOfGlances: monitorRatio === null ? null : monitorRatio <= 1 / 3,
         underOnePercentOfOneCore: steady.nexus.cpuPctOneCore < 1,
       },
