@@ -17,8 +17,8 @@ Commands:
   serve                    Start headless mode: monitoring core + web dashboard on 127.0.0.1.
   token                    Print the dashboard login link (it carries the API token: keep it private).
   --help                   Show this help.
-${BACKUP_CLI_HELP}${BOT_CLI_HELP}${STOP_CLI_HELP}  audit verify             Checks the hash-chained audit trail; names the first broken row.
-Options (serve, and where to find the app for stop/resume/status):
+  audit verify             Checks the hash-chained audit trail; names the first broken row.
+${BACKUP_CLI_HELP}${BOT_CLI_HELP}${STOP_CLI_HELP}Options (serve, and where to find the app for stop/resume/status):
   --port <n>         Port on 127.0.0.1 (env NEXUS_OPS_PORT; default from config, 17380). 0 = any free port.
   --data-dir <dir>   Data directory (env NEXUS_OPS_DATA_DIR; default ${defaultDataDir()}).
   --config <file>    Config file (env NEXUS_OPS_CONFIG; default <data-dir>/config.yaml).
