@@ -42,28 +42,36 @@ export const useBots = create<BotsState>(() => ({
 }));
 
 const OUTPUT_LINES = 200;
+/** Counts `bots.state` pushes; per bot, the count at its latest push. */
+let pushes = 0;
+const pushedAt = new Map<string, number>();
 const watched = new Map<string, number>();
 const inFlight = new Set<string>();
 const again = new Set<string>();
 
 async function loadBots(): Promise<void> {
+  const asked = pushes;
   const r = await api.call('bots.list', {});
   if (!r.ok) {
     useBots.setState({ error: `${r.error.code}: ${r.error.message}` });
     return;
   }
-  useBots.setState({
+  // A push that arrived while the list was on its way is newer than the list: a crash-looping bot's
+  // last change (to errored) would otherwise be overwritten by the list's "starting", and no push
+  // follows a bot that has stopped changing.
+  const newer = (id: string) => (pushedAt.get(id) ?? -1) >= asked;
+  useBots.setState((s) => ({
     loaded: true,
     error: null,
-    bots: Object.fromEntries(r.value.bots.map((b) => [b.id, b])),
+    bots: Object.fromEntries(r.value.bots.map((b) => [b.id, newer(b.id) ? (s.bots[b.id] ?? b) : b])),
     order: r.value.bots.map((b) => b.id),
-    held: r.value.held,
-    heldSince: r.value.heldSince,
-  });
+    ...(pushes > asked ? {} : { held: r.value.held, heldSince: r.value.heldSince }),
+  }));
   for (const id of watched.keys()) void loadOutput(id);
 }
 
 function upsert(bot: BotStatus): void {
+  pushedAt.set(bot.id, pushes++);
   useBots.setState((s) => ({
     bots: { ...s.bots, [bot.id]: bot },
     order: s.order.includes(bot.id) ? s.order : [...s.order, bot.id],
