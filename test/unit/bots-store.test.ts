@@ -24,6 +24,7 @@ vi.mock('../../renderer/src/api/client.js', () => ({
 }));
 
 const { startBotUpdates, useBots } = await import('../../renderer/src/stores/bots.js');
+const { createPushOrder, mergeList } = await import('../../renderer/src/stores/push-order.js');
 
 function bot(id: string, state: BotStatus['state']): BotStatus {
   return {
@@ -83,5 +84,38 @@ describe('bots store', () => {
     replyToList([bot('loop', 'errored'), bot('tax', 'running')]);
     await settle();
     expect(useBots.getState().bots.tax?.state).toBe('running');
+  });
+});
+
+describe('a list reply merged with the pushes that overtook it (the alerts store does the same)', () => {
+  interface Item {
+    id: string;
+    state: string;
+  }
+  const idOf = (i: Item) => i.id;
+
+  it('keeps an item removed by a push gone, and one added by a push, while the rest come from the list', () => {
+    const order = createPushOrder();
+    order.pushed('old'); // before the list was asked: the list wins for it
+    const asked = order.ask();
+    // While the list is on its way: one alert resolves (the push removes it), another starts firing.
+    order.pushed('resolved');
+    order.pushed('new');
+    const current: Record<string, Item> = {
+      old: { id: 'old', state: 'pending' },
+      new: { id: 'new', state: 'firing' },
+    };
+    const list: Item[] = [
+      { id: 'old', state: 'firing' },
+      { id: 'resolved', state: 'firing' },
+      { id: 'other', state: 'acknowledged' },
+    ];
+    expect(mergeList(list, idOf, current, asked)).toEqual({
+      old: { id: 'old', state: 'firing' },
+      new: { id: 'new', state: 'firing' },
+      other: { id: 'other', state: 'acknowledged' },
+    });
+    expect(asked.any()).toBe(true);
+    expect(order.ask().any()).toBe(false);
   });
 });

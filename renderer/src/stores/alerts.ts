@@ -9,6 +9,7 @@ import type {
 import type { ApiError } from '../../../shared/api/index.js';
 import type { AlertSeverity, RuleLoadError } from '../../../shared/config/alerts.js';
 import { api } from '../api/client.js';
+import { createPushOrder, mergeList } from './push-order.js';
 
 export type ToastSeverity = 'critical' | 'warning' | 'info';
 
@@ -142,18 +143,19 @@ function showBrowserNotification(toast: Toast): void {
 
 // ---- loading and pushes ----
 
+const alertPushes = createPushOrder();
+
 async function loadAlerts(): Promise<void> {
+  const asked = alertPushes.ask();
   const r = await api.call('alerts.list', { includeSuppressed: true });
   if (!r.ok) {
     useAlerts.setState({ loadError: r.error });
     return;
   }
-  const alerts: Record<string, Alert> = {};
-  for (const a of r.value.alerts) alerts[a.id] = a;
   useAlerts.setState((s) => ({
     loaded: true,
     loadError: null,
-    alerts,
+    alerts: mergeList(r.value.alerts, (a) => a.id, s.alerts, asked),
     health: r.value.health,
     evaluatedAt: r.value.evaluatedAt,
     changeSeq: s.changeSeq + 1,
@@ -212,6 +214,7 @@ function loadEverything(): void {
 }
 
 function onAlertChanged(alert: Alert): void {
+  alertPushes.pushed(alert.id);
   const before = useAlerts.getState().alerts[alert.id];
   useAlerts.setState((s) => {
     const alerts = { ...s.alerts };

@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import type { BotOutputLine, BotStatus } from '../../../shared/api/bots.js';
 import { api } from '../api/client.js';
+import { createPushOrder, mergeList } from './push-order.js';
 
 /**
  * The bots as the UI sees them. Core pushes `bots.state` for every change and `bots.output` when a
@@ -42,36 +43,30 @@ export const useBots = create<BotsState>(() => ({
 }));
 
 const OUTPUT_LINES = 200;
-/** Counts `bots.state` pushes; per bot, the count at its latest push. */
-let pushes = 0;
-const pushedAt = new Map<string, number>();
+const statePushes = createPushOrder();
 const watched = new Map<string, number>();
 const inFlight = new Set<string>();
 const again = new Set<string>();
 
 async function loadBots(): Promise<void> {
-  const asked = pushes;
+  const asked = statePushes.ask();
   const r = await api.call('bots.list', {});
   if (!r.ok) {
     useBots.setState({ error: `${r.error.code}: ${r.error.message}` });
     return;
   }
-  // A push that arrived while the list was on its way is newer than the list: a crash-looping bot's
-  // last change (to errored) would otherwise be overwritten by the list's "starting", and no push
-  // follows a bot that has stopped changing.
-  const newer = (id: string) => (pushedAt.get(id) ?? -1) >= asked;
   useBots.setState((s) => ({
     loaded: true,
     error: null,
-    bots: Object.fromEntries(r.value.bots.map((b) => [b.id, newer(b.id) ? (s.bots[b.id] ?? b) : b])),
+    bots: mergeList(r.value.bots, (b) => b.id, s.bots, asked),
     order: r.value.bots.map((b) => b.id),
-    ...(pushes > asked ? {} : { held: r.value.held, heldSince: r.value.heldSince }),
+    ...(asked.any() ? {} : { held: r.value.held, heldSince: r.value.heldSince }),
   }));
   for (const id of watched.keys()) void loadOutput(id);
 }
 
 function upsert(bot: BotStatus): void {
-  pushedAt.set(bot.id, pushes++);
+  statePushes.pushed(bot.id);
   useBots.setState((s) => ({
     bots: { ...s.bots, [bot.id]: bot },
     order: s.order.includes(bot.id) ? s.order : [...s.order, bot.id],
