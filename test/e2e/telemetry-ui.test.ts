@@ -63,11 +63,14 @@ beforeAll(async () => {
     logger: { info() {}, warn() {}, error() {} },
   });
   telemetry = core.capabilities.get('telemetry') as TelemetryCapability;
-  // Today (Asia/Tokyo) up to now, both bots, in their real formats.
+  // Today (Asia/Tokyo) up to the start of this quarter hour, both bots, in their real formats. The
+  // generated TradingAssistantX runs start on quarter hours: one from this quarter would be newer than
+  // the workflow below, or still running when it starts, whenever the test runs just after one.
   const now = Date.now();
   const dayStart = now - ((now + 9 * 3_600_000) % 86_400_000);
+  const quarterStart = now - (now % 900_000);
   const { records } = generateDay(dayStart, 5);
-  telemetry.ingest(recordsFromLogs(records.filter((r) => r.ts <= now)));
+  telemetry.ingest(recordsFromLogs(records.filter((r) => r.ts < quarterStart)));
   // A TradingAssistantX workflow that ended after 7 seconds (its dead-man's switch says too fast) and a
   // Nexus 02 run going on now.
   const exec = `exec_${now - 60_000}_post`;

@@ -216,3 +216,52 @@ describe("a week of a 2-hourly bot's dead-man's switch", () => {
     expect([after?.state, after?.reason]).toEqual(['up', 'ok']);
   });
 });
+
+describe('a start read out of order', () => {
+  it('is not a run that came too soon: a workflow logged before the newest start, read after it', () => {
+    const clock = new ManualClock(jst('2026-01-04T10:40:00'));
+    const dms = telemetryHarness(clock, {
+      telemetry: {
+        bots: [
+          {
+            bot: 'tax',
+            deadMan: {
+              schedule: { everyMinutes: 15 },
+              runsFrom: ['log'],
+              startGraceMinutes: 5,
+              maxRunMinutes: 30,
+              minRunSeconds: 5,
+              minGapMinutes: 0,
+            },
+          },
+        ],
+      },
+    });
+    try {
+      const run = (id: string, start: string, end: string) => {
+        dms.telemetry.observeRun({ kind: 'start', bot: 'tax', from: 'log', at: jst(start), runId: id });
+        dms.telemetry.observeRun({
+          kind: 'finish',
+          bot: 'tax',
+          from: 'log',
+          at: jst(end),
+          runId: id,
+          ok: true,
+        });
+      };
+      dms.telemetry.checkDeadMen();
+      clock.set(jst('2026-01-04T10:46:00'));
+      run('exec_0', '2026-01-04T10:45:01', '2026-01-04T10:45:12');
+      dms.telemetry.checkDeadMen();
+      clock.set(jst('2026-01-04T11:00:30'));
+      run('exec_b', '2026-01-04T11:00:01', '2026-01-04T11:00:12');
+      // Logged at 10:59:30, read after the 11:00 run (another file, read a moment later).
+      run('exec_a', '2026-01-04T10:59:30', '2026-01-04T10:59:40');
+      dms.telemetry.checkDeadMen();
+      const st = dms.telemetry.deadManState('tax');
+      expect([st?.state, st?.reason]).toEqual(['up', 'ok']);
+    } finally {
+      dms.close();
+    }
+  });
+});

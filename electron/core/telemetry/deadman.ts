@@ -181,13 +181,14 @@ export class DeadMan {
       ok: null,
       endSeen: false,
       exitCode: null,
-      tooOften: previous !== null && s.at - previous < this.minGapMs && !running,
+      // A start older than the newest one seen arrived out of order (a log read late): not a run too soon.
+      tooOften: previous !== null && s.at >= previous && s.at - previous < this.minGapMs && !running,
       doubleStart: running !== undefined,
       previousStartAt: previous,
       evidence: s.evidence ?? null,
     };
     this.open.push(run);
-    this.lastStartAt = s.at;
+    this.lastStartAt = previous === null ? s.at : Math.max(previous, s.at);
     this.deps.save(run);
   }
 
