@@ -73,6 +73,16 @@ function maskFlag(match: string, lead: string, name: string, space: string, valu
 // these characters, every long hex or base64 run one of 32 of these.
 const TOKEN_RUN = /[A-Za-z0-9_-]{11}/;
 const LONG_RUN = /[A-Za-z0-9+]{32}/;
+// A word every SENSITIVE_NAME holds: an assignment or a flag without one is never masked.
+const SENSITIVE_WORD = /key|secret|token|pass|pwd|auth|sig|credential|webhook/i;
+
+/** The same pattern without `g`: `test` tells whether `replace` would find anything, without allocating. */
+function anyOf(re: RegExp): RegExp {
+  return new RegExp(re.source, re.flags.replace('g', ''));
+}
+const TOKEN_SHAPES_ANY = anyOf(TOKEN_SHAPES);
+const LONG_HEX_ANY = anyOf(LONG_HEX);
+const LONG_BASE64_ANY = anyOf(LONG_BASE64);
 
 /** Masks credentials in free text: URLs, command lines, error messages, headers, log lines. */
 export function maskSecrets(text: string): string {
@@ -85,10 +95,15 @@ export function maskSecrets(text: string): string {
     out = out.replace(SLACK_WEBHOOK, `$1/${MASK}`).replace(DISCORD_WEBHOOK, `$1/${MASK}`);
   if (out.includes('Bearer') || out.includes('Token')) out = out.replace(BEARER, `$1 ${MASK}`);
   if (out.includes('Basic')) out = out.replace(BASIC, `$1 ${MASK}`);
-  if (out.includes('=') || out.includes(':')) out = out.replace(ASSIGNMENT, maskAssignment);
-  if (out.includes('-')) out = out.replace(FLAG_VALUE, maskFlag);
-  if (TOKEN_RUN.test(out)) out = out.replace(TOKEN_SHAPES, MASK);
-  if (LONG_RUN.test(out)) out = out.replace(LONG_HEX, MASK).replace(LONG_BASE64, MASK);
+  if (SENSITIVE_WORD.test(out)) {
+    if (out.includes('=') || out.includes(':')) out = out.replace(ASSIGNMENT, maskAssignment);
+    if (out.includes('-')) out = out.replace(FLAG_VALUE, maskFlag);
+  }
+  if (TOKEN_RUN.test(out) && TOKEN_SHAPES_ANY.test(out)) out = out.replace(TOKEN_SHAPES, MASK);
+  if (LONG_RUN.test(out)) {
+    if (LONG_HEX_ANY.test(out)) out = out.replace(LONG_HEX, MASK);
+    if (LONG_BASE64_ANY.test(out)) out = out.replace(LONG_BASE64, MASK);
+  }
   return out;
 }
 
