@@ -13,7 +13,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { systemClock } from '../../electron/core/clock/index.js';
 import { createCore, schemaMigrations } from '../../electron/core/index.js';
-import { ftsText, type LogsCapability } from '../../electron/core/logs/index.js';
+import { FTS_TEXT_SQL, type LogsCapability } from '../../electron/core/logs/index.js';
 import { openStore } from '../../electron/core/store/index.js';
 import { writePythonLog } from './logs-corpus.js';
 
@@ -93,7 +93,7 @@ function baselineOnce(dir: string, file: string, n: number) {
   const base = openStore({ file: dbFile, clock: systemClock, migrations: schemaMigrations });
   const db = base.db;
   const insMsg = db.prepare('INSERT INTO log_messages (text) VALUES (?)');
-  const insFts = db.prepare('INSERT INTO log_fts (rowid, text) VALUES (?, ?)');
+  const insFts = db.prepare(`INSERT INTO log_fts (rowid, text) VALUES (?, ${FTS_TEXT_SQL})`);
   const insRec = db.prepare(
     'INSERT INTO log_records (ts, level, bot_id, file_id, msg_id, offset) VALUES (?, 20, ?, 1, ?, ?)',
   );
@@ -101,7 +101,7 @@ function baselineOnce(dir: string, file: string, n: number) {
   const write = db.transaction((batch: { text: string; offset: number }[]) => {
     for (const l of batch) {
       const id = insMsg.run(l.text).lastInsertRowid;
-      insFts.run(id, ftsText(l.text));
+      insFts.run(id, l.text);
       insRec.run(now, 'nexus02', id, l.offset);
     }
   });

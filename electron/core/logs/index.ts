@@ -36,6 +36,6 @@ export {
   type LineParser,
   type ParsedRecord,
 } from './record.js';
-export { asciiLower, createLogsRepo, ftsText } from './repo.js';
+export { asciiLower, createLogsRepo, FTS_TEXT_SQL } from './repo.js';
 export { createLogsQueries } from './search.js';
 export { createWallClock, parseAsctime } from './time.js';

@@ -100,9 +100,50 @@ export function perRunFile(path: string, clock: WallClock): { account: string; s
   return Number.isFinite(startedAt) ? { account: m[1] as string, startedAt } : null;
 }
 
+/**
+ * How many records with each de-duplication hash this file has had at its latest timestamp. Most
+ * timestamps carry one record: that one is held in `first` and the map is only made for a second
+ * distinct hash at the same time (clearing a Map allocates a new table, once per record before).
+ */
 interface DupState {
   ts: number;
-  counts: Map<number, number>;
+  /** The first hash seen at `ts` (NaN: none yet) and its count. */
+  first: number;
+  firstCount: number;
+  more: Map<number, number> | null;
+}
+
+function emptyDupState(): DupState {
+  return { ts: Number.NaN, first: Number.NaN, firstCount: 0, more: null };
+}
+
+/** Counts one more record with hash `h` at time `ts`; returns how many came before it. */
+function nextOccurrence(d: DupState, ts: number, h: number): number {
+  if (d.ts !== ts) {
+    d.ts = ts;
+    d.first = h;
+    d.firstCount = 1;
+    d.more = null;
+    return 0;
+  }
+  if (d.first === h) return d.firstCount++;
+  if (Number.isNaN(d.first)) {
+    d.first = h;
+    d.firstCount = 1;
+    return 0;
+  }
+  d.more ??= new Map();
+  const n = d.more.get(h) ?? 0;
+  d.more.set(h, n + 1);
+  return n;
+}
+
+/** The stored form (`log_files.dup_state`): `{ ts, counts: [[hash, n], ...] }`, or null when empty. */
+function dupStateText(d: DupState): string | null {
+  if (Number.isNaN(d.first)) return null;
+  const counts: [number, number][] = [[d.first, d.firstCount]];
+  if (d.more) counts.push(...d.more);
+  return JSON.stringify({ ts: d.ts, counts });
 }
 
 interface TrackedFile {
@@ -256,7 +297,7 @@ export function createIngestEngine(ports: IngestPorts, init: { nextFileId: numbe
       runStarted: run?.startedAt ?? null,
       firstSeen: now,
       lastTs: null,
-      dup: { ts: Number.NaN, counts: new Map() },
+      dup: emptyDupState(),
       parser: null,
       emptySeen: 0,
       lastSize: -1,
@@ -332,7 +373,7 @@ export function createIngestEngine(ports: IngestPorts, init: { nextFileId: numbe
     tf.fingerprintLen = 0;
     tf.discarding = false;
     tf.parser = null;
-    tf.dup = { ts: Number.NaN, counts: new Map() };
+    tf.dup = emptyDupState();
     if (tf.spec.format === 'auto') tf.format = null;
     tf.dirty = true;
   }
@@ -616,12 +657,7 @@ export function createIngestEngine(ports: IngestPorts, init: { nextFileId: numbe
     let dup: number | null = null;
     if (ownTs && tf.spec.kind === 'file' && tf.format !== 'console') {
       const h = hashRecord(ts, level, r.message);
-      if (tf.dup.ts !== ts) {
-        tf.dup.ts = ts;
-        if (tf.dup.counts.size > 0) tf.dup.counts.clear();
-      }
-      const n = tf.dup.counts.get(h) ?? 0;
-      tf.dup.counts.set(h, n + 1);
+      const n = nextOccurrence(tf.dup, ts, h);
       dup = n === 0 ? h : mixOccurrence(h, n);
     }
     const row: RecordRow = {
@@ -664,7 +700,7 @@ export function createIngestEngine(ports: IngestPorts, init: { nextFileId: numbe
       lastRead: now,
       size: tf.lastSize >= 0 ? tf.lastSize : null,
       lastTs: tf.lastTs,
-      dupState: tf.dup.counts.size > 0 ? JSON.stringify({ ts: tf.dup.ts, counts: [...tf.dup.counts] }) : null,
+      dupState: dupStateText(tf.dup),
       lastError: tf.lastError,
       addLines: tf.addLines,
       addBad: tf.addBad,
@@ -865,12 +901,23 @@ function parseDupState(text: string | null): DupState {
   if (text) {
     try {
       const parsed = JSON.parse(text) as { ts: number; counts: [number, number][] };
-      return { ts: parsed.ts, counts: new Map(parsed.counts) };
+      const d = emptyDupState();
+      d.ts = parsed.ts;
+      for (const [h, n] of parsed.counts) {
+        if (Number.isNaN(d.first)) {
+          d.first = h;
+          d.firstCount = n;
+        } else {
+          d.more ??= new Map();
+          d.more.set(h, n);
+        }
+      }
+      return d;
     } catch {
       // A damaged state only risks taking a same-millisecond repeat for a duplicate.
     }
   }
-  return { ts: Number.NaN, counts: new Map() };
+  return emptyDupState();
 }
 
 /** A 53-bit hash of a record's timestamp, level and message (FNV-1a in two lanes). */

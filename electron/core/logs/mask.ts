@@ -11,6 +11,8 @@ export interface Masker {
 export const COOKIE = /\b((?:Set-)?Cookie:\s*)[^\r\n]+/gi;
 export const SESSION_ID =
   /\b((?:session|sess|sid|jsessionid|phpsessid|csrf(?:token)?|xsrf-token|auth_token|ct0)=)[^\s;&,"']+/gi;
+/** What every COOKIE match holds. */
+const COOKIE_WORD = /cookie:/i;
 
 /**
  * Masking before storage: the shared secrets masker (API keys, bearer and basic credentials, name=value
@@ -21,8 +23,9 @@ export const SESSION_ID =
 export function createMasker(extra: readonly OperatorPattern[]): Masker {
   function mask(text: string): string {
     let out = maskSecrets(text);
-    // Each pattern needs its separator: most lines have a ':' somewhere, few an '='.
-    if (out.includes(':')) out = out.replace(COOKIE, `$1${MASK}`);
+    // Each pattern runs only on text holding what every match of it needs (a replace allocates even
+    // when nothing matches): most lines have a ':' somewhere, few a 'cookie:', few an '='.
+    if (COOKIE_WORD.test(out)) out = out.replace(COOKIE, `$1${MASK}`);
     if (out.includes('=')) out = out.replace(SESSION_ID, `$1${MASK}`);
     for (const re of extra) out = maskWith(re, out);
     return out;

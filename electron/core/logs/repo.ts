@@ -111,10 +111,12 @@ export function asciiLower(text: string): string {
   return /[A-Z]/.test(text) ? text.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : text;
 }
 
-/** What FTS5 indexes for a message: ASCII lower case, padded so every character starts a trigram. */
-export function ftsText(masked: string): string {
-  return `${asciiLower(masked)}\uE000\uE000`;
-}
+/**
+ * What FTS5 indexes for a message: ASCII lower case (SQLite's lower() is ASCII-only, as asciiLower),
+ * padded with two U+E000 so every character starts a trigram. Made by SQLite from the bound message:
+ * built in JavaScript it was a second copy of every distinct message to allocate and convert.
+ */
+export const FTS_TEXT_SQL = 'lower(?) || char(57344, 57344)';
 
 export interface PruneResult {
   scanned: number;
@@ -125,6 +127,11 @@ export interface PruneResult {
   done: boolean;
 }
 
+/** A de-duplication key's low 30 bits (keys are non-negative integers below 2^53). */
+function lowBits(key: number): number {
+  return key % 0x40000000;
+}
+
 /** De-duplication keys remembered in memory; beyond this they are forgotten and the database asked. */
 const RECENT_KEYS = 300_000;
 
@@ -133,7 +140,8 @@ export function createLogsRepo(db: BetterSqlite3.Database): LogsRepo {
   // Every key stored by this process with a timestamp above `askAbove` is in `recentKeys`, so a key
   // not in it cannot be stored and the database need not be asked (the common case: a new line). A key
   // in it (or an older timestamp) is looked up. Keys of a write that rolled back stay in the set: that
-  // only costs a lookup.
+  // only costs a lookup. The set holds the keys' low 30 bits (small integers, which V8 stores without
+  // allocating): two keys sharing them only cost a lookup too.
   const recentKeys = new Set<number>();
   let askAbove =
     db.prepare<[], { m: number | null }>('SELECT max(ts) AS m FROM log_records').get()?.m ??
@@ -144,7 +152,9 @@ export function createLogsRepo(db: BetterSqlite3.Database): LogsRepo {
     'SELECT id, file_id FROM log_records WHERE ts = ? AND dup = ? LIMIT 1',
   );
   const insMsg = db.prepare<[string]>('INSERT INTO log_messages (text) VALUES (?)');
-  const insFts = db.prepare<[number | bigint, string]>('INSERT INTO log_fts (rowid, text) VALUES (?, ?)');
+  const insFts = db.prepare<[number | bigint, string]>(
+    `INSERT INTO log_fts (rowid, text) VALUES (?, ${FTS_TEXT_SQL})`,
+  );
   const insRec = db.prepare(
     `INSERT INTO log_records (ts, level, bot_id, file_id, msg_id, account, trace_id, logger, stream, flags, dup, offset, fields)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -193,7 +203,7 @@ export function createLogsRepo(db: BetterSqlite3.Database): LogsRepo {
   function messageId(entry: MessageEntry, current: number): number {
     if (entry.epoch === current) return entry.id;
     const id = Number(insMsg.run(entry.masked).lastInsertRowid);
-    insFts.run(id, ftsText(entry.masked));
+    insFts.run(id, entry.masked);
     entry.id = id;
     entry.epoch = current;
     return id;
@@ -218,7 +228,8 @@ export function createLogsRepo(db: BetterSqlite3.Database): LogsRepo {
       try {
         for (const r of batch.records) {
           if (r.dup !== null) {
-            const hit = r.ts > askAbove && !recentKeys.has(r.dup) ? undefined : selDup.get(r.ts, r.dup);
+            const hit =
+              r.ts > askAbove && !recentKeys.has(lowBits(r.dup)) ? undefined : selDup.get(r.ts, r.dup);
             if (hit) {
               count(r.fileId).duplicates++;
               batch.duplicates++;
@@ -248,7 +259,7 @@ export function createLogsRepo(db: BetterSqlite3.Database): LogsRepo {
               recentKeys.clear();
               askAbove = newestKeyTs;
             }
-            recentKeys.add(r.dup);
+            recentKeys.add(lowBits(r.dup));
             if (r.ts > newestKeyTs) newestKeyTs = r.ts;
           }
           batch.stored.push({ id: Number(info.lastInsertRowid), row: r });
