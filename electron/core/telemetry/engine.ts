@@ -99,6 +99,7 @@ export class Telemetry {
   private readonly lastUp = new Map<string, number>();
   private readonly ruleStats = new Map<string, RuleStat>();
   private readonly dirtyStats = new Set<string>();
+  private readonly statKeys = new Map<string, Map<string, string>>();
   private readonly dirtyStreaks = new Set<string>();
   private readonly lastRecordAt = new Map<string, number>();
   private readonly custom = new Map<string, number>();
@@ -406,8 +407,23 @@ export class Telemetry {
     this.dirtyStreaks.clear();
   }
 
+  /** `ruleId NUL bot`, made once per pair: a match per record would otherwise build and hash it anew. */
+  private statKey(ruleId: string, bot: string): string {
+    let byBot = this.statKeys.get(ruleId);
+    if (!byBot) {
+      byBot = new Map();
+      this.statKeys.set(ruleId, byBot);
+    }
+    let key = byBot.get(bot);
+    if (key === undefined) {
+      key = `${ruleId}\u0000${bot}`;
+      byBot.set(bot, key);
+    }
+    return key;
+  }
+
   private noteMatch(ruleId: string, bot: string, ts: number): void {
-    const key = `${ruleId}\u0000${bot}`;
+    const key = this.statKey(ruleId, bot);
     const s = this.ruleStats.get(key);
     if (s) {
       s.matches++;
