@@ -114,6 +114,53 @@ describe('log ingestion from the bots’ real formats', () => {
     expect(masked[0]?.message).toContain('api_key=[masked]');
   });
 
+  it('keeps identical records of one millisecond, also across a restart among them, and another file’s copies once', async () => {
+    const dir = tempDir();
+    const logDir = join(dir, 'bot', 'log');
+    mkdirSync(logDir, { recursive: true });
+    const config = (d: string) => `
+bots:
+  - id: bot
+    root: ${q(join(d, 'bot'))}
+    logs:
+      - path: log/*.log
+`;
+    const at = '2025-09-13 12:00:00,000 - INFO - ';
+    const first = join(logDir, 'alice_20250913_120000.log');
+    writeFileSync(first, ['same', 'same', 'other', 'same'].map((m) => `${at}${m}\n`).join(''));
+    const h1 = openLogsCore({ dir, config, clock: fixtureClock() });
+    h1.drain();
+    expect((await all(h1)).length).toBe(4);
+    await h1.close();
+
+    // Nexus Ops restarts; the bot goes on writing in the same millisecond.
+    writeFileSync(first, ['other', 'same', 'same'].map((m) => `${at}${m}\n`).join(''), { flag: 'a' });
+    const h = openLogsCore({ dir, config, clock: fixtureClock() });
+    harnesses.push(h);
+    h.drain();
+    const stored = await all(h);
+    expect(stored.map((r) => r.message).sort()).toEqual([
+      'other',
+      'other',
+      'same',
+      'same',
+      'same',
+      'same',
+      'same',
+    ]);
+
+    // A later run's file repeating those lines (Nexus 02 writes later accounts' lines into earlier
+    // files too): each already stored once, none stored again.
+    writeFileSync(
+      join(logDir, 'bob_20250913_120500.log'),
+      ['same', 'same', 'other', 'same', 'other'].map((m) => `${at}${m}\n`).join(''),
+    );
+    h.drain({ discover: true });
+    expect((await all(h)).length).toBe(7);
+    const sources = await h.call<LogsSources>('logs.sources');
+    expect(sources.totals.duplicates).toBe(5);
+  });
+
   it('decodes CRLF line ends and cp932 bytes line by line', async () => {
     const h = open(NEXUS);
     const file = join(h.dir, 'nexus02', 'log', 'main_process.log');
