@@ -96,6 +96,11 @@ export function openStore(options: StoreOptions): Store {
     }
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
+    // 16 MB of page cache instead of SQLite's 2 MB: log ingest inserts into indexes whose pages it
+    // touches all over (records by message), and with 2 MB every commit read back and wrote out pages
+    // it had just evicted (half the preads and a quarter of the pwrites at 300 k lines; +10 % lines per
+    // CPU second at 1 M). It is a bound, not an allocation: a small database uses what it has.
+    db.pragma('cache_size = -16000');
     migrate(db, options.migrations, file);
   } catch (err) {
     throw new StoreOpenError(describeDbError(err, file), { cause: err });
