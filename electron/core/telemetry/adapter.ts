@@ -81,13 +81,17 @@ export function recordFromLog(item: unknown): TelemetryRecord | undefined {
   return out;
 }
 
+/** The items of a `logs.records` payload (`{ records: [...] }` or a plain array); none for another shape. */
+export function logItems(payload: unknown): readonly unknown[] {
+  const list = Array.isArray(payload) ? payload : objectOf(payload)?.records;
+  return Array.isArray(list) ? list : [];
+}
+
 /** The `logs.records` payload → records telemetry reads; those it cannot use are counted, never thrown. */
 export function recordsFromLogs(payload: unknown): TelemetryRecord[] & { skipped?: number } {
-  const list = Array.isArray(payload) ? payload : (objectOf(payload)?.records ?? []);
   const out: TelemetryRecord[] & { skipped?: number } = [];
   let skipped = 0;
-  if (!Array.isArray(list)) return Object.assign(out, { skipped: 0 });
-  for (const item of list) {
+  for (const item of logItems(payload)) {
     const rec = recordFromLog(item);
     if (rec) out.push(rec);
     else skipped++;
@@ -139,8 +143,7 @@ export function runStartsFromLogs(
   payload: unknown,
   fileOf: (fileId: number) => LogFileInfo | undefined,
 ): RunSignal[] {
-  const list = Array.isArray(payload) ? payload : objectOf(payload)?.records;
-  if (!Array.isArray(list)) return [];
+  const list = logItems(payload);
   const files = new Map<number, { bot: string; first: number; firstId: string; n: number }>();
   for (const item of list) {
     const r = objectOf(item);

@@ -2,13 +2,19 @@ import { randomUUID } from 'node:crypto';
 import type { ConfigIssue } from '../../../shared/config/schema.js';
 import type { Capability, CoreContext, HandlersOf } from '../capability/index.js';
 import type { JobSpec } from '../jobs/index.js';
-import { type LogFileInfo, recordsFromLogs, runSignalFromExit, runStartsFromLogs } from './adapter.js';
+import {
+  type LogFileInfo,
+  logItems,
+  recordFromLog,
+  runSignalFromExit,
+  runStartsFromLogs,
+} from './adapter.js';
 import { Telemetry } from './engine.js';
 import type { RunSignal, TelemetryRecord } from './types.js';
 
 export interface TelemetryCapability extends Capability {
   readonly telemetry: Telemetry;
-  /** The door for parsed log records (the logs capability's `logs.records`, mapped by `recordsFromLogs`). */
+  /** The door for parsed log records (the logs capability's `logs.records`, mapped by `recordFromLog`). */
   ingest(records: readonly TelemetryRecord[]): void;
   /** The door for run starts and ends the bots capability and Task Scheduler report. */
   observeRun(signal: RunSignal): void;
@@ -103,7 +109,7 @@ export function createTelemetryCapability(
     }
   };
   ctx.hooks.on('logs.records', (payload) => {
-    telemetry.ingest(recordsFromLogs(payload));
+    telemetry.ingestEach(logItems(payload), recordFromLog);
     for (const signal of runStartsFromLogs(payload, fileOf)) telemetry.observeRun(signal);
   });
   // A supervised bot's run ended with an exit code: the dead-man's switch tells a failed run from a good one.

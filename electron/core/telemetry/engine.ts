@@ -288,15 +288,28 @@ export class Telemetry {
 
   /** Log records (the logs capability's stored records, through adapter.ts). Never throws. */
   ingest(records: readonly TelemetryRecord[]): void {
-    if (records.length === 0) return;
+    this.ingestEach(records, (r) => r);
+  }
+
+  /**
+   * The same, each record made from its item only when its turn comes: the log capability announces
+   * thousands of records at once, and a whole batch of them made up front outlived a young-generation
+   * collection or two (copied, then promoted) where one at a time dies young.
+   */
+  ingestEach<T>(items: readonly T[], toRecord: (item: T) => TelemetryRecord | undefined): void {
+    if (items.length === 0) return;
     const touched = new Set<string>();
     let costChanged = false;
-    for (const record of records) {
+    for (let i = 0; i < items.length; i++) {
+      const record = toRecord(items[i] as T);
+      if (!record) continue;
       this.stats.records++;
       const prev = this.lastRecordAt.get(record.bot);
       if (prev === undefined || record.ts > prev) this.lastRecordAt.set(record.bot, record.ts);
       let ev: TelemetryEvent | undefined;
-      for (const r of this.rulesFor(record.bot)) {
+      const rules = this.rulesFor(record.bot);
+      for (let j = 0; j < rules.length; j++) {
+        const r = rules[j] as CompiledRule;
         let groups: Record<string, string> | null;
         try {
           groups = matchRule(r, record);
