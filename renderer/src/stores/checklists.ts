@@ -2,6 +2,7 @@ import { create } from 'zustand';
 import type { ChecklistInstance, MethodOutput } from '../../../shared/api/index.js';
 import { api } from '../api/client.js';
 import { rememberedOperator } from './alerts.js';
+import { createPushOrder, mergeArray } from './push-order.js';
 
 type Today = MethodOutput<'checklists.today'>;
 type History = MethodOutput<'checklists.history'>;
@@ -23,10 +24,29 @@ export const useChecklists = create<ChecklistsState>(() => ({
   busy: {},
 }));
 
+/**
+ * Instances pushed (`checklist.changed`, a tick's own answer): the reply of a `checklists.today` asked
+ * before one of them must not undo it (a tick would show unticked until the next push).
+ */
+const pushes = createPushOrder();
+/** Instances pushed before the first list arrived, to merge into it. */
+const early = new Map<string, ChecklistInstance>();
+
 export async function loadToday(): Promise<void> {
+  const asked = pushes.ask();
   const r = await api.call('checklists.today', {});
-  if (r.ok) useChecklists.setState({ today: r.value, loadError: null });
-  else useChecklists.setState({ loadError: r.error.message });
+  if (!r.ok) {
+    useChecklists.setState({ loadError: r.error.message });
+    return;
+  }
+  const current = useChecklists.getState().today?.instances ?? [...early.values()];
+  early.clear();
+  // Which instances there are is the list's to say (a day rolled over); what they hold, the newest push's.
+  const listed = new Set(r.value.instances.map((i) => i.id));
+  const instances = mergeArray(r.value.instances, (i) => i.id, current, asked).filter((i) =>
+    listed.has(i.id),
+  );
+  useChecklists.setState({ today: { ...r.value, instances }, loadError: null });
 }
 
 export async function loadHistory(days = 7): Promise<void> {
@@ -35,13 +55,16 @@ export async function loadHistory(days = 7): Promise<void> {
 }
 
 function replaceInstance(instance: ChecklistInstance): void {
-  useChecklists.setState((s) => {
-    if (!s.today) return {};
-    const known = s.today.instances.some((i) => i.id === instance.id);
-    if (!known) return {};
-    return {
-      today: { ...s.today, instances: s.today.instances.map((i) => (i.id === instance.id ? instance : i)) },
-    };
+  const today = useChecklists.getState().today;
+  if (!today) {
+    pushes.pushed(instance.id);
+    early.set(instance.id, instance);
+    return;
+  }
+  if (!today.instances.some((i) => i.id === instance.id)) return;
+  pushes.pushed(instance.id);
+  useChecklists.setState({
+    today: { ...today, instances: today.instances.map((i) => (i.id === instance.id ? instance : i)) },
   });
 }
 

@@ -10,6 +10,7 @@ import type {
   RunView,
 } from '../../../shared/api/index.js';
 import { api } from '../api/client.js';
+import { createPushOrder, mergeArray } from './push-order.js';
 
 interface MaintenanceState {
   loaded: boolean;
@@ -47,13 +48,39 @@ export const useMaintenance = create<MaintenanceState>(() => ({
 
 const HISTORY_LIMIT = 100;
 
+/**
+ * Pushes per list: a list's reply was taken before the pushes that overtook it, and must not undo them
+ * (a job that finished in that gap would show as running until its next run).
+ */
+const pushed = {
+  job: createPushOrder(),
+  run: createPushOrder(),
+  backup: createPushOrder(),
+  check: createPushOrder(),
+  report: createPushOrder(),
+};
+const idOf = (item: { id: string }) => item.id;
+const newestRunFirst = (a: RunView, b: RunView) => b.startedAt - a.startedAt;
+const newestBackupFirst = (a: BackupView, b: BackupView) => b.createdAt - a.createdAt;
+const newestReportFirst = (a: ReportView, b: ReportView) => b.to - a.to;
+
 async function loadHistory(jobId: string): Promise<void> {
+  const asked = pushed.run.ask();
   const r = await api.call('maintenance.history', { limit: HISTORY_LIMIT, ...(jobId ? { jobId } : {}) });
-  if (r.ok && useMaintenance.getState().historyJob === jobId)
-    useMaintenance.setState({ history: r.value.runs });
+  const s = useMaintenance.getState();
+  if (r.ok && s.historyJob === jobId) {
+    const runs = mergeArray(r.value.runs, idOf, s.history, asked);
+    useMaintenance.setState({ history: runs.sort(newestRunFirst).slice(0, HISTORY_LIMIT) });
+  }
 }
 
 export async function loadMaintenance(): Promise<void> {
+  const asked = {
+    job: pushed.job.ask(),
+    backup: pushed.backup.ask(),
+    check: pushed.check.ask(),
+    report: pushed.report.ask(),
+  };
   const [jobs, backups, checks, reports] = await Promise.all([
     api.call('maintenance.jobs', {}),
     api.call('maintenance.backups', {}),
@@ -64,14 +91,25 @@ export async function loadMaintenance(): Promise<void> {
     useMaintenance.setState({ loaded: true, error: jobs.error.message });
     return;
   }
+  const s = useMaintenance.getState();
   useMaintenance.setState({
     loaded: true,
     error: null,
     timezone: jobs.value.timezone,
-    jobs: jobs.value.jobs,
-    ...(backups.ok ? { backups: backups.value.backups, backupsDir: backups.value.dir } : {}),
-    ...(checks.ok ? { checks: checks.value.checks } : {}),
-    ...(reports.ok ? { reports: reports.value.reports, reportsDir: reports.value.dir } : {}),
+    jobs: mergeArray(jobs.value.jobs, idOf, s.jobs, asked.job),
+    ...(backups.ok
+      ? {
+          backups: mergeArray(backups.value.backups, idOf, s.backups, asked.backup).sort(newestBackupFirst),
+          backupsDir: backups.value.dir,
+        }
+      : {}),
+    ...(checks.ok ? { checks: mergeArray(checks.value.checks, idOf, s.checks, asked.check) } : {}),
+    ...(reports.ok
+      ? {
+          reports: mergeArray(reports.value.reports, idOf, s.reports, asked.report).sort(newestReportFirst),
+          reportsDir: reports.value.dir,
+        }
+      : {}),
   });
   await loadHistory(useMaintenance.getState().historyJob);
 }
@@ -91,12 +129,14 @@ function onEvent(e: ApiEvent): void {
   const s = useMaintenance.getState();
   switch (e.type) {
     case 'maintenance.job': {
+      pushed.job.pushed(e.job.id);
       const progress = { ...s.progress };
       if (!e.job.running) delete progress[e.job.id];
       useMaintenance.setState({ jobs: upsert(s.jobs, e.job), progress });
       break;
     }
     case 'maintenance.run':
+      pushed.run.pushed(e.run.id);
       if (s.historyJob === '' || s.historyJob === e.run.jobId) {
         useMaintenance.setState({ history: upsert(s.history, e.run, true).slice(0, HISTORY_LIMIT) });
       }
@@ -105,15 +145,16 @@ function onEvent(e: ApiEvent): void {
       useMaintenance.setState({ progress: { ...s.progress, [e.jobId]: e.progress } });
       break;
     case 'maintenance.backup':
-      useMaintenance.setState({
-        backups: upsert(s.backups, e.backup, true).sort((a, b) => b.createdAt - a.createdAt),
-      });
+      pushed.backup.pushed(e.backup.id);
+      useMaintenance.setState({ backups: upsert(s.backups, e.backup, true).sort(newestBackupFirst) });
       break;
     case 'maintenance.check':
+      pushed.check.pushed(e.check.id);
       useMaintenance.setState({ checks: upsert(s.checks, e.check) });
       break;
     case 'maintenance.report':
-      useMaintenance.setState({ reports: upsert(s.reports, e.report, true).sort((a, b) => b.to - a.to) });
+      pushed.report.pushed(e.report.id);
+      useMaintenance.setState({ reports: upsert(s.reports, e.report, true).sort(newestReportFirst) });
       break;
     case 'maintenance.restored':
       useMaintenance.setState({ lastRestore: e.result });

@@ -47,3 +47,31 @@ export function mergeList<T>(
   for (const [id, item] of Object.entries(current)) if (asked.newer(id)) out[id] = item;
   return out;
 }
+
+/**
+ * mergeList for a store that keeps an array: the list in its order, where an item pushed since it was
+ * asked for is what the pushes left in `current` (dropped when they removed it); items pushed since and
+ * missing from the list come after it.
+ */
+export function mergeArray<T>(
+  list: readonly T[],
+  idOf: (item: T) => string,
+  current: readonly T[],
+  asked: ListAsked,
+): T[] {
+  const pushed = new Map<string, T>();
+  for (const item of current) if (asked.newer(idOf(item))) pushed.set(idOf(item), item);
+  const out: T[] = [];
+  const inList = new Set<string>();
+  for (const item of list) {
+    const id = idOf(item);
+    inList.add(id);
+    if (!asked.newer(id)) out.push(item);
+    else {
+      const now = pushed.get(id);
+      if (now !== undefined) out.push(now);
+    }
+  }
+  for (const [id, item] of pushed) if (!inList.has(id)) out.push(item);
+  return out;
+}
