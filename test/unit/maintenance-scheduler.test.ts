@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../electron/core/clock/index.js';
 import { createMaintenanceRepo } from '../../electron/core/maintenance/repo.js';
 import { cronSchedule, planCatchUp } from '../../electron/core/maintenance/schedule.js';
@@ -98,6 +98,17 @@ function jstSlots(
 }
 
 describe('maintenance scheduler on the core job runner', () => {
+  it('leaves no timer behind at close once its jobs are done (a pending one held the whole core for 5 s)', async () => {
+    const { scheduler } = setup(new ManualClock(START));
+    vi.useFakeTimers();
+    try {
+      await scheduler.close();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('lives through a simulated month of schedules: every slot once, on time, tagged schedule', async () => {
     const clock = new ManualClock(START);
     const { scheduler, runs, record, harness } = setup(clock);

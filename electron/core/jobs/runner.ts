@@ -320,11 +320,16 @@ export function createJobRunner(opts: JobRunnerOptions): JobRunner {
         e.abort?.abort(new Error('Nexus Ops is closing'));
         if (e.running) running.push(e.running);
       }
-      // A job that ignores its signal must not hold the app open.
+      // A job that ignores its signal must not hold the app open; the wait is cancelled once the jobs
+      // are done (pending, it held the whole core for 5 s after close).
+      let wait: { cancel(): void } | undefined;
       await Promise.race([
         Promise.all(running),
-        new Promise((r) => setTimer(() => r(undefined), CLOSE_WAIT_MS)),
+        new Promise((r) => {
+          wait = setTimer(() => r(undefined), CLOSE_WAIT_MS);
+        }),
       ]);
+      wait?.cancel();
     },
   };
 }

@@ -627,10 +627,16 @@ export function createScheduler(deps: SchedulerDeps) {
     async close(): Promise<void> {
       closed = true;
       for (const f of inFlight.values()) f.abort.abort(new Error('Nexus Ops is closing'));
+      // The timer is cleared once the jobs are done: pending, it held the whole core for 5 s after close.
+      let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         Promise.all([...inFlight.values()].map((f) => f.done)),
-        new Promise((r) => setTimeout(r, 5000).unref?.()),
+        new Promise((r) => {
+          timer = setTimeout(r, 5000);
+          timer.unref?.();
+        }),
       ]);
+      clearTimeout(timer);
     },
   };
 }
