@@ -33,25 +33,9 @@ export function createPushOrder(): PushOrder {
 }
 
 /**
- * The list's items by id, except those pushed since it was asked for: for them, what the pushes left
- * in `current` (nothing when a push removed the item).
- */
-export function mergeList<T>(
-  list: readonly T[],
-  idOf: (item: T) => string,
-  current: Readonly<Record<string, T>>,
-  asked: ListAsked,
-): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const item of list) if (!asked.newer(idOf(item))) out[idOf(item)] = item;
-  for (const [id, item] of Object.entries(current)) if (asked.newer(id)) out[id] = item;
-  return out;
-}
-
-/**
- * mergeList for a store that keeps an array: the list in its order, where an item pushed since it was
- * asked for is what the pushes left in `current` (dropped when they removed it); items pushed since and
- * missing from the list come after it.
+ * The list's items in its order, except those pushed since it was asked for: for them, what the pushes
+ * left in `current` (dropped when a push removed the item); items pushed since and missing from the list
+ * come after it.
  */
 export function mergeArray<T>(
   list: readonly T[],
@@ -74,4 +58,15 @@ export function mergeArray<T>(
   }
   for (const [id, item] of pushed) if (!inList.has(id)) out.push(item);
   return out;
+}
+
+/** mergeArray for a store that keeps its items by id. */
+export function mergeList<T>(
+  list: readonly T[],
+  idOf: (item: T) => string,
+  current: Readonly<Record<string, T>>,
+  asked: ListAsked,
+): Record<string, T> {
+  const merged = mergeArray(list, idOf, Object.values(current), asked);
+  return Object.fromEntries(merged.map((item) => [idOf(item), item]));
 }
